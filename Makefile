@@ -1,0 +1,52 @@
+# Omotenashi. `make run` and `make test` work on a fresh machine with only Python 3.11+ and pip.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SAM_VENV := .sam-venv
+SAM_PYTHON ?= python3.12
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: run test lint build deploy bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: start the whole system locally (embedded moto AWS) on 127.0.0.1:$(PORT)
+run: $(STAMP)
+	PORT=$(PORT) $(PY) -m omotenashi_local
+
+## test: the whole test suite
+test: $(STAMP)
+	$(PY) -m pytest
+
+## lint: ruff, mypy and cfn-lint on the SAM template
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint infra/template.yaml
+
+## bench: print the benchmark figures
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+$(SAM):
+	$(SAM_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+
+## build: sam build (SAM CLI lives in its own venv: it pins its own boto3)
+build: $(SAM)
+	$(SAM) build --config-env $${ENV:-dev}
+
+## deploy: sam deploy to ENV (dev by default; needs AWS credentials)
+deploy: build
+	$(SAM) deploy --config-env $${ENV:-dev}
+
+clean:
+	rm -rf .aws-sam $(VENV) $(SAM_VENV)

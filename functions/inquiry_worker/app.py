@@ -1,0 +1,29 @@
+"""Inquiry worker: consumes the inquiry queue and sends the auto-reply (SQS partial batch failures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omotenashi.logic.auto_reply import process_inquiry
+from omotenashi.observability import logger, metrics, tracer
+from omotenashi.schemas import InquiryJob
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> str:
+    job = parse(event=record.body, model=InquiryJob)
+    return process_inquiry(job.store_id, job.inquiry_id).outcome
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,83 @@
+"""What the stack has emailed: read from the embedded moto SES backend, parsed from raw MIME."""
+
+from __future__ import annotations
+
+import html
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
+
+from omotenashi.clock import isoformat
+from omotenashi_local.provision import ACCOUNT_ID
+
+
+def _raw_messages(region: str) -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[ACCOUNT_ID][region].sent_messages)
+
+
+def _part(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    return part.get_content() if part is not None and part.get_content_subtype() == subtype else ""
+
+
+def parse(message_id: str, raw: bytes | str, destinations: list[str] | None) -> dict[str, Any]:
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    message = message_from_bytes(data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    headers = {name: str(value) for name, value in message.items()}
+    to = destinations or [address for _, address in getaddresses(message.get_all("To", []))]
+    sent_at = None
+    if message["Date"]:
+        sent_at = isoformat(parsedate_to_datetime(str(message["Date"])))
+    return {
+        "id": message_id,
+        "to": list(to),
+        "from": str(message["From"] or ""),
+        "subject": str(message["Subject"] or ""),
+        "text": _part(message, "plain"),
+        "html": _part(message, "html"),
+        "headers": headers,
+        "kind": headers.get("X-Omotenashi-Kind"),
+        "sent_at": sent_at,
+    }
+
+
+def messages(region: str) -> list[dict[str, Any]]:
+    result = []
+    for raw in _raw_messages(region):
+        data = getattr(raw, "raw_data", None)
+        if data is None:  # a simple (non-raw) email; the stack sends raw only, but show it anyway
+            result.append({"id": raw.id, "to": list(getattr(raw, "destinations", {}).get("ToAddresses", [])),
+                           "from": raw.source, "subject": getattr(raw, "subject", ""), "text": "",
+                           "html": getattr(raw, "body", ""), "headers": {}, "kind": None, "sent_at": None})
+            continue
+        result.append(parse(raw.id, data, list(getattr(raw, "destinations", []) or [])))
+    return result
+
+
+def render_html(items: list[dict[str, Any]]) -> str:
+    rows = []
+    for item in reversed(items):
+        rows.append(
+            "<article><h2>{subject}</h2><p><b>{kind}</b> · {sent_at} · from {sender} to {to}</p>"
+            "<details><summary>headers</summary><pre>{headers}</pre></details>"
+            "<pre>{text}</pre></article>".format(
+                subject=html.escape(item["subject"]),
+                kind=html.escape(str(item["kind"])),
+                sent_at=html.escape(str(item["sent_at"])),
+                sender=html.escape(item["from"]),
+                to=html.escape(", ".join(item["to"])),
+                headers=html.escape("\n".join(f"{k}: {v}" for k, v in item["headers"].items())),
+                text=html.escape(item["text"]),
+            )
+        )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Omotenashi outbox</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}article{border-bottom:1px solid #ccc}"
+        "pre{white-space:pre-wrap}</style></head><body>"
+        f"<h1>Outbox ({len(items)} messages, newest first)</h1>{''.join(rows) or '<p>No messages yet.</p>'}"
+        "</body></html>"
+    )

@@ -1,0 +1,140 @@
+"""Creates the template's DynamoDB tables and SQS queues on the current AWS endpoint (moto) and
+seeds the demo store. Works against the moto server (make run) and in-process moto (tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from omotenashi_local.template import FunctionSpec, Resolver, functions, load_template, parameter_defaults
+
+ACCOUNT_ID = "123456789012"
+PREFIX = "omotenashi-local"
+
+DEMO_STORE = {
+    "store_id": "demo",
+    "name": "Omotenashi Demo Shop",
+    "sender": "shop@demo.example",
+    "staff_addresses": ("staff@demo.example",),
+    "default_locale": "ja",
+    "time_zone": "Asia/Tokyo",
+    "sla_hours": 24,
+}
+
+
+@dataclass
+class QueueInfo:
+    logical_id: str
+    url: str
+    arn: str
+    name: str
+
+
+@dataclass
+class LocalResources:
+    region: str
+    environment: dict[str, str]
+    functions: list[FunctionSpec]
+    queues: dict[str, QueueInfo]
+    tables: dict[str, str]
+    template: dict[str, Any]
+
+
+def _physical_name(logical_id: str) -> str:
+    return f"{PREFIX}-{logical_id}"
+
+
+def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    dynamodb.create_table(**kwargs)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def provision(region: str | None = None) -> LocalResources:
+    region = region or os.environ.get("AWS_DEFAULT_REGION", "ap-northeast-1")
+    template = load_template()
+    resources = template["Resources"]
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+
+    refs: dict[str, str] = {}
+    attributes: dict[tuple[str, str], str] = {}
+    tables: dict[str, str] = {}
+    queues: dict[str, QueueInfo] = {}
+
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            name = _physical_name(logical_id)
+            _create_table(dynamodb, name, resource["Properties"])
+            tables[logical_id] = name
+            refs[logical_id] = name
+            attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}"
+        elif resource["Type"] == "AWS::SQS::Queue":
+            name = _physical_name(logical_id)
+            props = resource.get("Properties", {})
+            queue_attributes = {
+                key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props
+            }
+            url = sqs.create_queue(QueueName=name, Attributes=queue_attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            queues[logical_id] = QueueInfo(logical_id, url, arn, name)
+            refs[logical_id] = url
+            attributes[(logical_id, "Arn")] = arn
+            attributes[(logical_id, "QueueUrl")] = url
+            attributes[(logical_id, "QueueName")] = name
+
+    for logical_id in resources:  # anything else (API, layer, roles) gets a stand-in name
+        refs.setdefault(logical_id, _physical_name(logical_id))
+    resolver = Resolver(
+        parameters=parameter_defaults(template),
+        refs=refs,
+        attributes=attributes,
+        pseudo={"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
+                "AWS::StackName": PREFIX, "AWS::URLSuffix": "amazonaws.com"},
+    )
+
+    # Dead-letter wiring needs every queue's ARN, so it comes after all queues exist.
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::SQS::Queue":
+            redrive = resource.get("Properties", {}).get("RedrivePolicy")
+            if redrive:
+                policy = resolver.resolve(redrive)
+                sqs.set_queue_attributes(
+                    QueueUrl=queues[logical_id].url,
+                    Attributes={"RedrivePolicy": json.dumps({k: str(v) for k, v in policy.items()})},
+                )
+
+    specs = functions(template)
+    environment: dict[str, str] = {}
+    for spec in specs:
+        spec.environment = {k: str(resolver.resolve(v)) for k, v in spec.environment.items()}
+        for event in spec.events:
+            event.properties = resolver.resolve(event.properties)
+        environment.update(spec.environment)
+    return LocalResources(region, environment, specs, queues, tables, template)
+
+
+def verify_sender_domain(domain: str, region: str) -> None:
+    boto3.client("ses", region_name=region).verify_domain_identity(Domain=domain)
+
+
+def seed_demo_store(secret: str) -> None:
+    from omotenashi import clock
+    from omotenashi.logic.stores import create_store
+
+    create_store(**DEMO_STORE, now=clock.now(), secret_value=secret)  # type: ignore[arg-type]

@@ -1,0 +1,155 @@
+"""The local stack without its HTTP front: resources, warm functions, pollers, scheduler, clock.
+
+Tests use it directly (with in-process moto); `python -m omotenashi_local` puts an HTTP server in
+front of it (with the moto server).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from omotenashi import clock
+from omotenashi.dal import aws
+from omotenashi.logic.stores import directory
+from omotenashi.settings import reset_settings
+from omotenashi_local import outbox, provision
+from omotenashi_local.runtime import FunctionPool, SqsPoller, api_gateway_event, scheduled_event
+
+DEFAULT_DEMO_SECRET = "demo-secret"
+LOCAL_ENVIRONMENT = {
+    # Quiet, offline observability: no X-Ray daemon, no EMF on stdout, warnings only.
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+@dataclass
+class ApiRoute:
+    resource: str
+    method: str
+    pool: FunctionPool
+
+    def matches(self, method: str, path: str) -> bool:
+        prefix = self.resource.split("{", 1)[0]
+        method_ok = self.method.upper() in ("ANY", method.upper())
+        if "{proxy+}" in self.resource:
+            return method_ok and path.startswith(prefix) and len(path) > len(prefix)
+        return method_ok and path == self.resource
+
+
+@dataclass
+class Schedule:
+    name: str
+    every_seconds: float
+    pool: FunctionPool
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _rate_seconds(expression: str) -> float:
+    match = _RATE.match(expression.strip())
+    if not match:
+        return 60.0  # cron expressions: run every minute locally; the job decides what is due
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
+
+
+class LocalStack:
+    def __init__(self, *, demo_secret: str | None = None, api_instances: int = 4, worker_instances: int = 1) -> None:
+        self.demo_secret = demo_secret or os.environ.get("OMOTENASHI_DEMO_SECRET") or DEFAULT_DEMO_SECRET
+        for key, value in LOCAL_ENVIRONMENT.items():
+            os.environ.setdefault(key, value)
+        self.resources = provision.provision()
+        os.environ.update(self.resources.environment)
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        reset_settings()
+        aws.reset()
+        directory.clear()
+        provision.verify_sender_domain("demo.example", self.resources.region)
+        provision.seed_demo_store(self.demo_secret)
+
+        self.routes: list[ApiRoute] = []
+        self.pollers: list[SqsPoller] = []
+        self.schedules: list[Schedule] = []
+        queues_by_arn = {q.arn: q for q in self.resources.queues.values()}
+        for spec in self.resources.functions:
+            kinds = {event.type for event in spec.events}
+            pool = FunctionPool(spec, api_instances if "Api" in kinds else worker_instances)
+            for event in spec.events:
+                if event.type == "Api":
+                    self.routes.append(ApiRoute(event.properties["Path"], event.properties["Method"], pool))
+                elif event.type == "SQS":
+                    queue = queues_by_arn[event.properties["Queue"]]
+                    self.pollers.append(
+                        SqsPoller(queue, pool, event.properties.get("BatchSize", 10), self.resources.region)
+                    )
+                elif event.type in ("Schedule", "ScheduleV2"):
+                    expression = event.properties.get("Schedule") or event.properties.get("ScheduleExpression")
+                    self.schedules.append(Schedule(f"{spec.logical_id}-{event.name}", _rate_seconds(expression), pool))
+        self._scheduler_stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- HTTP API -------------------------------------------------------------------------------
+    def api(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        path = raw_path.partition("?")[0]
+        for route in self.routes:
+            if route.matches(method, path):
+                event = api_gateway_event(method, raw_path, headers, body, route.resource)
+                result: dict[str, Any] = route.pool.invoke(event)
+                return result
+        return {"statusCode": 404, "headers": {"Content-Type": "application/json"},
+                "body": '{"error": {"type": "not_found", "message": "no such route"}}'}
+
+    # -- queues and schedules -------------------------------------------------------------------
+    def drain(self) -> None:
+        """Run every queue's consumer until no message is visible."""
+        for _ in range(10):
+            for poller in self.pollers:
+                poller.drain()
+            if not any(poller.poll_once() for poller in self.pollers):
+                return
+
+    def run_schedules(self) -> None:
+        for schedule in self.schedules:
+            schedule.pool.invoke(scheduled_event(schedule.name, clock.isoformat(clock.now())))
+
+    def advance(self, seconds: float) -> str:
+        with self._lock:
+            clock.advance(seconds)
+            self.drain()
+            self.run_schedules()
+            self.drain()
+            return clock.isoformat(clock.now())
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return outbox.messages(self.resources.region)
+
+    # -- background operation (make run) -------------------------------------------------------
+    def start_background(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
+        def scheduler() -> None:
+            due = {s.name: s.every_seconds for s in self.schedules}
+            while not self._scheduler_stop.wait(1.0):
+                for schedule in self.schedules:
+                    due[schedule.name] -= 1.0
+                    if due[schedule.name] <= 0:
+                        due[schedule.name] = schedule.every_seconds
+                        try:
+                            schedule.pool.invoke(scheduled_event(schedule.name, clock.isoformat(clock.now())))
+                        except Exception:  # noqa: S112 - keep the scheduler alive; the handler logged it
+                            continue
+
+        if self.schedules:
+            threading.Thread(target=scheduler, name="scheduler", daemon=True).start()
+
+    def stop(self) -> None:
+        self._scheduler_stop.set()
+        for poller in self.pollers:
+            poller.stop()

@@ -1,0 +1,116 @@
+"""PynamoDB models of the DynamoDB tables declared in infra/template.yaml.
+
+Table names come from settings at first use (`bind`), not at import, so tests and the local stack
+can point the models at their own tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+from omotenashi.settings import SettingsError, get_settings
+
+
+class SecretAttribute(MapAttribute[str, Any]):
+    secret_id = UnicodeAttribute()
+    value = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class StoreItem(Model):
+    class Meta:
+        table_name: str | None = None
+
+    store_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    sender = UnicodeAttribute()
+    staff_addresses = ListAttribute(of=UnicodeAttribute, default=list)
+    default_locale = UnicodeAttribute(default="ja")
+    time_zone = UnicodeAttribute(default="Asia/Tokyo")
+    sla_hours = NumberAttribute(default=24)
+    secrets = ListAttribute(of=SecretAttribute, default=list)
+    created_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class InquiryItem(Model):
+    class Meta:
+        table_name: str | None = None
+
+    store_id = UnicodeAttribute(hash_key=True)
+    inquiry_id = UnicodeAttribute(range_key=True)
+    customer_email = UnicodeAttribute()
+    customer_name = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    customer_locale = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    message = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    status = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+    reply_due_at = UTCDateTimeAttribute()
+    first_response_at = UTCDateTimeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    external_id = UnicodeAttribute(null=True)
+    source_headers = MapAttribute[str, Any](null=True)
+    request_hash = UnicodeAttribute()
+    accepted_response = UnicodeAttribute()
+    auto_reply_state = UnicodeAttribute(default="pending")
+    auto_reply_reason = UnicodeAttribute(null=True)
+    auto_reply_lease_until = UTCDateTimeAttribute(null=True)
+    auto_reply_message_id = UnicodeAttribute(null=True)
+    auto_reply_sent_at = UTCDateTimeAttribute(null=True)
+
+
+class RateWindowItem(Model):
+    """Recent auto-replies to one (store, hashed address): inquiry id -> epoch seconds sent."""
+
+    class Meta:
+        table_name: str | None = None
+
+    key = UnicodeAttribute(hash_key=True)
+    hits = MapAttribute[str, Any](default=dict)
+    version = VersionAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+_MODELS: tuple[tuple[type[Model], str], ...] = (
+    (StoreItem, "stores_table"),
+    (InquiryItem, "inquiries_table"),
+    (RateWindowItem, "rate_limits_table"),
+)
+_bound = False
+
+
+def bind() -> None:
+    global _bound
+    if _bound:
+        return
+    settings = get_settings()
+    for model, attribute in _MODELS:
+        try:
+            model.Meta.table_name = getattr(settings, attribute)
+        except SettingsError:
+            model.Meta.table_name = None  # only an error if that table is used (the CLI needs one)
+    _bound = True
+
+
+def unbind() -> None:
+    global _bound
+    for model, _ in _MODELS:
+        model._connection = None
+        model.Meta.table_name = None
+    _bound = False

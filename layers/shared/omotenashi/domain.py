@@ -1,0 +1,87 @@
+"""Domain records shared by logic and data access. Plain dataclasses: no AWS types leak upward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Locale = Literal["ja", "en"]
+LOCALES: tuple[Locale, ...] = ("ja", "en")
+Channel = Literal["web_form", "email", "chat", "line", "sms", "social", "phone"]
+CHANNELS: tuple[str, ...] = ("web_form", "email", "chat", "line", "sms", "social", "phone")
+Priority = Literal["urgent", "high", "normal", "low"]
+PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
+InquiryStatus = Literal["open", "answered", "closed"]
+
+# Auto-reply life cycle: pending -> sending (claimed) -> sent, or -> suppressed (loop protection).
+AutoReplyState = Literal["pending", "sending", "sent", "suppressed"]
+
+
+@dataclass(frozen=True)
+class SigningSecret:
+    secret_id: str
+    value: str
+    created_at: datetime
+
+    def __repr__(self) -> str:  # never print the value, even in a traceback
+        return f"SigningSecret(secret_id={self.secret_id!r}, created_at={self.created_at.isoformat()})"
+
+
+@dataclass(frozen=True)
+class Store:
+    store_id: str
+    name: str
+    sender: str
+    staff_addresses: tuple[str, ...]
+    default_locale: Locale
+    time_zone: str
+    sla_hours: int
+    secrets: tuple[SigningSecret, ...] = field(default=(), repr=False)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str
+    name: str | None = None
+    customer_id: str | None = None
+    locale: Locale | None = None
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    store_id: str
+    inquiry_id: str
+    customer: Customer
+    locale: Locale
+    channel: str
+    subject: str
+    message: str
+    priority: str
+    status: str
+    received_at: datetime
+    reply_due_at: datetime
+    request_hash: str
+    accepted_response: str
+    order_id: str | None = None
+    external_id: str | None = None
+    source_headers: dict[str, str] = field(default_factory=dict)
+    first_response_at: datetime | None = None
+    auto_reply_state: str = "pending"
+    auto_reply_reason: str | None = None
+    auto_reply_lease_until: datetime | None = None
+    auto_reply_message_id: str | None = None
+    auto_reply_sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboundEmail:
+    """A rendered email, ready for the mailer."""
+
+    kind: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    raw_mime: bytes
+    message_id: str

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the API function: request guard, error bodies, resolver factory."""

@@ -1,0 +1,139 @@
+"""What every API request goes through before routing: size limit, then authentication.
+
+This runs ahead of the Powertools resolver because its request validation would otherwise answer
+422 to an unauthenticated caller; the contract wants 401 first, and a refused request must not
+reach any route.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, quote_plus, urlencode
+
+from omotenashi import clock
+from omotenashi.dal.errors import DataAccessError
+from omotenashi.domain import Store
+from omotenashi.http.errors import error_body, proxy_response
+from omotenashi.logic import signing
+from omotenashi.logic.errors import AuthenticationFailed
+from omotenashi.logic.stores import STORE_ID_PATTERN, directory
+from omotenashi.observability import logger
+
+MAX_BODY_BYTES = 256 * 1024
+STORE_HEADER = "x-omotenashi-store"
+SIGNATURE_HEADER = "x-omotenashi-signature"
+IDEMPOTENCY_HEADER = "idempotency-key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, list[str]]
+    body: bytes
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> RawRequest:
+        raw_body = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            try:
+                body = base64.b64decode(raw_body, validate=True)
+            except (binascii.Error, ValueError):
+                body = b"\x00invalid-base64"
+        else:
+            body = raw_body.encode("utf-8", "surrogateescape")
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        query = {str(k): [str(x) for x in v] for k, v in (event.get("multiValueQueryStringParameters") or {}).items()}
+        if not query:
+            query = {str(k): [str(v)] for k, v in (event.get("queryStringParameters") or {}).items()}
+        return cls(
+            method=str(event.get("httpMethod", "GET")).upper(),
+            path=str(event.get("path", "/")),
+            headers=headers,
+            query=query,
+            body=body,
+        )
+
+    def signed_path_forms(self) -> Iterable[str]:
+        """The path with its query string as the client may have sent it. API Gateway hands us
+        the query parsed, so both common encodings are tried."""
+        if not self.query:
+            return (self.path,)
+        pairs = [(k, v) for k, values in self.query.items() for v in values]
+        forms = {
+            f"{self.path}?{urlencode(pairs, quote_via=quote, safe='-_.~')}",
+            f"{self.path}?{urlencode(pairs, quote_via=quote_plus)}",
+        }
+        return sorted(forms)
+
+
+def _unauthorized(message: str) -> dict[str, Any]:
+    return proxy_response(
+        401, error_body("authentication_failed", message), {"WWW-Authenticate": "Omotenashi-HMAC"}
+    )
+
+
+def authenticate(request: RawRequest) -> Store:
+    store_id = request.headers.get(STORE_HEADER, "").strip()
+    header = request.headers.get(SIGNATURE_HEADER, "").strip()
+    if not store_id:
+        raise AuthenticationFailed("X-Omotenashi-Store header is missing")
+    if not header:
+        raise AuthenticationFailed("X-Omotenashi-Signature header is missing")
+    signature = signing.parse_header(header)
+    if not STORE_ID_PATTERN.match(store_id):
+        raise AuthenticationFailed("unknown store or invalid signature")
+    signing.check_fresh(signature, clock.real_epoch())
+    store = directory.get(store_id)
+    paths = list(request.signed_path_forms())
+    for attempt in range(2):
+        if store is not None and signing.matches(
+            signature, (s.value for s in store.secrets), request.method, paths, request.body
+        ):
+            return store
+        if attempt == 0:
+            refreshed = directory.refresh_if_stale(store_id)  # a secret may have just been rotated
+            if refreshed is None:
+                break
+            store = refreshed
+    # One message for unknown store and bad digest: do not reveal which store ids exist.
+    raise AuthenticationFailed("unknown store or invalid signature")
+
+
+def guard(event: dict[str, Any], public_prefixes: tuple[str, ...]) -> tuple[RawRequest, Store | None, dict[str, Any] | None]:
+    """(request, authenticated store, early response). An early response ends the request."""
+    request = RawRequest.from_event(event)
+    if len(request.body) > MAX_BODY_BYTES:
+        return request, None, proxy_response(
+            413, error_body("payload_too_large", f"request body exceeds {MAX_BODY_BYTES} bytes")
+        )
+    if not request.path.startswith("/v1/") or request.path.startswith(public_prefixes):
+        return request, None, None
+    try:
+        store = authenticate(request)
+    except AuthenticationFailed as refusal:
+        logger.info("request refused", extra={"reason": str(refusal), "path": request.path})
+        return request, None, _unauthorized(str(refusal))
+    except DataAccessError:
+        logger.exception("store lookup failed")
+        return request, None, proxy_response(
+            503, error_body("service_unavailable", "temporarily unavailable; retry"), {"Retry-After": "1"}
+        )
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        return request, store, proxy_response(
+            400,
+            error_body(
+                "invalid_header",
+                "Idempotency-Key must be 1-255 printable ASCII characters",
+                [{"field": "Idempotency-Key", "message": "must be 1-255 printable ASCII characters"}],
+            ),
+        )
+    return request, store, None

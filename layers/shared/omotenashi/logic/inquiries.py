@@ -1,0 +1,40 @@
+"""Reading inquiries for the storefront."""
+
+from __future__ import annotations
+
+from omotenashi import clock
+from omotenashi.dal import inquiries as inquiry_data
+from omotenashi.dal.errors import DataAccessError
+from omotenashi.domain import Store
+from omotenashi.logic.errors import NotFound, ServiceUnavailable
+from omotenashi.schemas import CustomerOut, InquiryOut
+
+
+def view(store: Store, inquiry_id: str) -> InquiryOut:
+    try:
+        inquiry = inquiry_data.get(store.store_id, inquiry_id)  # keyed by store: no cross-store reads
+    except DataAccessError as error:
+        raise ServiceUnavailable("temporarily unable to read the inquiry") from error
+    if inquiry is None:
+        raise NotFound("no such inquiry")
+    return InquiryOut(
+        inquiry_id=inquiry.inquiry_id,
+        status=inquiry.status,  # type: ignore[arg-type]
+        channel=inquiry.channel,
+        subject=inquiry.subject,
+        message=inquiry.message,
+        customer=CustomerOut(
+            email=inquiry.customer.email,
+            name=inquiry.customer.name,
+            id=inquiry.customer.customer_id,
+            locale=inquiry.customer.locale,
+        ),
+        locale=inquiry.locale,
+        priority=inquiry.priority,  # type: ignore[arg-type]
+        received_at=clock.isoformat(inquiry.received_at),
+        reply_due_at=clock.isoformat(inquiry.reply_due_at),
+        first_response_at=clock.isoformat(inquiry.first_response_at) if inquiry.first_response_at else None,
+        order_id=inquiry.order_id,
+        external_id=inquiry.external_id,
+        auto_reply=inquiry.auto_reply_state,  # type: ignore[arg-type]
+    )

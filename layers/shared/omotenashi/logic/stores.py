@@ -1,0 +1,147 @@
+"""Store lookup with a short in-memory cache, and store administration used by the ops CLI.
+
+The API checks a signature on every request; caching the store keeps the warm path at zero
+DynamoDB reads for it. A digest that matches no cached secret triggers one early refresh, so a
+freshly rotated secret works at once rather than after the cache expires.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets as secrets_module
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from omotenashi.dal import stores as store_data
+from omotenashi.domain import LOCALES, Locale, SigningSecret, Store
+from omotenashi.settings import get_settings
+
+STORE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+MAX_ACTIVE_SECRETS = 2
+REFRESH_AFTER_MISMATCH_SECONDS = 5.0
+NEGATIVE_CACHE_SECONDS = 5.0
+
+
+@dataclass
+class _Entry:
+    store: Store | None
+    fetched_at: float
+
+
+class StoreDirectory:
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def _fetch(self, store_id: str) -> Store | None:
+        store = store_data.get_store(store_id)
+        with self._lock:
+            self._entries[store_id] = _Entry(store, time.monotonic())
+        return store
+
+    def get(self, store_id: str) -> Store | None:
+        entry = self._entries.get(store_id)
+        if entry is not None:
+            age = time.monotonic() - entry.fetched_at
+            limit = get_settings().store_cache_seconds if entry.store else NEGATIVE_CACHE_SECONDS
+            if age < limit:
+                return entry.store
+        return self._fetch(store_id)
+
+    def refresh_if_stale(self, store_id: str) -> Store | None:
+        """Re-read after a signature mismatch, at most once per few seconds per store."""
+        entry = self._entries.get(store_id)
+        if entry is not None and time.monotonic() - entry.fetched_at < REFRESH_AFTER_MISMATCH_SECONDS:
+            return None
+        return self._fetch(store_id)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+directory = StoreDirectory()
+
+
+# --- administration (ops CLI, local stack seeding) -------------------------------------------
+
+
+class InvalidStore(ValueError):
+    pass
+
+
+def new_secret(now: datetime) -> SigningSecret:
+    return SigningSecret(
+        secret_id="sec_" + secrets_module.token_hex(6),
+        value="whsec_" + secrets_module.token_urlsafe(32),
+        created_at=now,
+    )
+
+
+def validate_store(store: Store) -> None:
+    if not STORE_ID_PATTERN.match(store.store_id):
+        raise InvalidStore("store_id must be 1-63 of a-z, 0-9, '-', '_' and start with a letter or digit")
+    if store.default_locale not in LOCALES:
+        raise InvalidStore("default_locale must be ja or en")
+    try:
+        ZoneInfo(store.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidStore(f"unknown time zone {store.time_zone!r}") from error
+    if not 1 <= store.sla_hours <= 24 * 30:
+        raise InvalidStore("sla_hours must be between 1 and 720")
+    from omotenashi.logic.addresses import is_valid_email
+
+    if not is_valid_email(store.sender):
+        raise InvalidStore("sender must be an email address")
+    for address in store.staff_addresses:
+        if not is_valid_email(address):
+            raise InvalidStore("staff addresses must be email addresses")
+    if not 1 <= len(store.secrets) <= MAX_ACTIVE_SECRETS:
+        raise InvalidStore("a store has one or two signing secrets")
+
+
+def create_store(
+    *,
+    store_id: str,
+    name: str,
+    sender: str,
+    staff_addresses: tuple[str, ...],
+    default_locale: Locale,
+    time_zone: str,
+    sla_hours: int,
+    now: datetime,
+    secret_value: str | None = None,
+) -> Store:
+    secret = new_secret(now)
+    if secret_value is not None:
+        secret = replace(secret, value=secret_value)
+    store = Store(
+        store_id=store_id,
+        name=name,
+        sender=sender,
+        staff_addresses=staff_addresses,
+        default_locale=default_locale,
+        time_zone=time_zone,
+        sla_hours=sla_hours,
+        secrets=(secret,),
+        created_at=now,
+    )
+    validate_store(store)
+    store_data.create_store(store)
+    return store
+
+
+def rotate_secret(store_id: str, now: datetime, *, retire_previous: bool = False) -> tuple[Store, SigningSecret]:
+    """Add a new secret. The newest previous one stays valid (two active) unless retired."""
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    secret = new_secret(now)
+    kept = () if retire_previous else tuple(sorted(store.secrets, key=lambda s: s.created_at))[-1:]
+    secrets = (*kept, secret)
+    store_data.replace_secrets(store_id, secrets, now)
+    directory.clear()
+    return replace(store, secrets=secrets), secret

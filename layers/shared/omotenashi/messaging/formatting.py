@@ -1,0 +1,37 @@
+"""Dates and times as a reader in the store's time zone expects them, in ja or en."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+_JA_WEEKDAYS = "月火水木金土日"
+_EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+_JA_ZONE_NAMES = {"Asia/Tokyo": "日本時間"}
+
+
+def _zone_label(local: datetime, time_zone: str, locale: str) -> str:
+    if locale == "ja" and time_zone in _JA_ZONE_NAMES:
+        return _JA_ZONE_NAMES[time_zone]
+    abbreviation = local.tzname() or time_zone
+    # Zones without a letter abbreviation print "+07"; the IANA name reads better then.
+    return time_zone if abbreviation[:1] in "+-" else abbreviation
+
+
+def format_datetime(moment: datetime, time_zone: str, locale: str) -> str:
+    """ja: 2026年11月23日(月) 10:02（日本時間）  en: Monday, November 23, 2026, 10:02 AM JST"""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    zone = _zone_label(local, time_zone, locale)
+    if locale == "ja":
+        weekday = _JA_WEEKDAYS[local.weekday()]
+        return f"{local.year}年{local.month}月{local.day}日({weekday}) {local:%H:%M}（{zone}）"
+    hour12 = local.hour % 12 or 12
+    meridiem = "AM" if local.hour < 12 else "PM"
+    return (
+        f"{_EN_WEEKDAYS[local.weekday()]}, {_EN_MONTHS[local.month - 1]} {local.day}, {local.year}, "
+        f"{hour12}:{local:%M} {meridiem} {zone}"
+    )

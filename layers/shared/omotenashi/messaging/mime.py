@@ -1,0 +1,61 @@
+"""Building the raw MIME message: multipart/alternative (text + HTML), UTF-8, our headers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from omotenashi.domain import OutboundEmail
+from omotenashi.messaging.templates import RenderedMessage
+
+
+def domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[-1]
+
+
+def message_id_for(kind: str, reference: str, sender: str) -> str:
+    """Deterministic, so a retried send carries the same Message-ID and replies can thread."""
+    return f"<{kind}.{reference}@{domain_of(sender)}>"
+
+
+def build_email(
+    *,
+    kind: str,
+    sender: str,
+    sender_name: str | None,
+    recipient: str,
+    recipient_name: str | None,
+    rendered: RenderedMessage,
+    reference: str,
+    sent_at: datetime,
+    automated: bool = True,
+    extra_headers: dict[str, str] | None = None,
+) -> OutboundEmail:
+    message = EmailMessage(policy=SMTP)
+    local, _, domain = sender.partition("@")
+    message["From"] = Address(display_name=sender_name or "", username=local, domain=domain)
+    to_local, _, to_domain = recipient.partition("@")
+    message["To"] = Address(display_name=recipient_name or "", username=to_local, domain=to_domain)
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(sent_at)
+    message_id = message_id_for(kind, reference, sender)
+    message["Message-ID"] = message_id
+    message["X-Omotenashi-Kind"] = kind
+    if automated:
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834
+        message["X-Auto-Response-Suppress"] = "All"  # stop Exchange out-of-office loops
+    for name, value in (extra_headers or {}).items():
+        message[name] = value
+    message.set_content(rendered.text, subtype="plain", charset="utf-8")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    return OutboundEmail(
+        kind=kind,
+        sender=sender,
+        recipients=(recipient,),
+        subject=rendered.subject,
+        raw_mime=message.as_bytes(),
+        message_id=message_id,
+    )

@@ -1,0 +1,13 @@
+"""The one place that creates Logger, Metrics and Tracer.
+
+Everything else imports these objects. Logs carry ids only: email addresses, names and message
+bodies never go to a log line (tests/unit/test_no_pii_in_logs.py checks it).
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "omotenashi"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="Omotenashi", service=SERVICE)
+tracer = Tracer(service=SERVICE)

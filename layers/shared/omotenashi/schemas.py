@@ -1,0 +1,125 @@
+"""Pydantic models of the HTTP API (request bodies, responses, queue messages).
+
+They drive request validation (422 naming each bad field) and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from omotenashi.logic.addresses import is_valid_email
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not is_valid_email(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError("must be a single line")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
+]
+
+ChannelName = Literal["web_form", "email", "chat", "line", "sms", "social", "phone"]
+LocaleName = Literal["ja", "en"]
+PriorityName = Literal["urgent", "high", "normal", "low"]
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: Email = Field(description="Where the auto-reply and staff replies go.")
+    name: Annotated[ShortText, AfterValidator(_not_blank)] | None = None
+    id: Identifier | None = Field(default=None, description="The storefront's customer id.")
+    locale: LocaleName | None = Field(default=None, description="Defaults to the store's locale.")
+
+
+class InquiryIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    customer: CustomerIn
+    channel: ChannelName
+    subject: Annotated[ShortText, AfterValidator(_not_blank)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+    order_id: Identifier | None = None
+    external_id: Identifier | None = Field(
+        default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
+    )
+    priority: PriorityName | None = Field(default=None, description="Defaults to normal.")
+    headers: dict[
+        Annotated[str, StringConstraints(max_length=200)], Annotated[str, StringConstraints(max_length=2000)]
+    ] | None = Field(
+        default=None,
+        max_length=100,
+        description="For channel email: the original message's headers (loop protection reads them).",
+    )
+
+
+class InquiryAccepted(BaseModel):
+    inquiry_id: str
+    status: Literal["open", "answered", "closed"]
+    received_at: str
+    reply_due_at: str
+
+
+class CustomerOut(BaseModel):
+    email: str
+    name: str | None = None
+    id: str | None = None
+    locale: LocaleName | None = None
+
+
+class InquiryOut(BaseModel):
+    inquiry_id: str
+    status: Literal["open", "answered", "closed"]
+    channel: str
+    subject: str
+    message: str
+    customer: CustomerOut
+    locale: LocaleName
+    priority: PriorityName
+    received_at: str
+    reply_due_at: str
+    first_response_at: str | None
+    order_id: str | None = None
+    external_id: str | None = None
+    auto_reply: Literal["pending", "sending", "sent", "suppressed"]
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    fields: list[FieldError] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class InquiryJob(BaseModel):
+    """The message on the inquiry queue."""
+
+    store_id: Annotated[str, StringConstraints(min_length=1, max_length=63)]
+    inquiry_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
