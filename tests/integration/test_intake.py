@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
 from omotenashi import clock
+from tests.integration.helpers import item_count, queue_depth
 from tests.support import call, inquiry_body
-
-
-def _queue_depth(stack) -> int:
-    sqs = boto3.client("sqs")
-    total = 0
-    for queue in stack.resources.queues.values():
-        attrs = sqs.get_queue_attributes(
-            QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        total += int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-    return total
-
-
-def _inquiry_count(stack) -> int:
-    table = stack.resources.tables["InquiriesTable"]
-    return boto3.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
 
 
 def test_accepts_inquiry_with_contract_shape(stack):
@@ -38,8 +22,8 @@ def test_accepts_inquiry_with_contract_shape(stack):
     assert body["status"] == "open"
     assert body["received_at"] == "2026-11-22T01:02:03Z"
     assert body["reply_due_at"] == "2026-11-23T01:02:03Z"
-    assert _inquiry_count(stack) == 1
-    assert _queue_depth(stack) == 1
+    assert item_count(stack, "InquiriesTable") == 1
+    assert queue_depth(stack) == 1
 
 
 def test_get_returns_stored_inquiry(stack):

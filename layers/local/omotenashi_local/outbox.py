@@ -20,21 +20,27 @@ def _raw_messages(region: str) -> list[Any]:
 
 def _part(message: EmailMessage, subtype: str) -> str:
     part = message.get_body(preferencelist=(subtype,))
-    return part.get_content() if part is not None and part.get_content_subtype() == subtype else ""
+    if part is None or part.get_content_subtype() != subtype:
+        return ""
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def parse(message_id: str, raw: bytes | str, destinations: list[str] | None) -> dict[str, Any]:
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     message = message_from_bytes(data, policy=policy.default)
     assert isinstance(message, EmailMessage)
-    headers = {name: str(value) for name, value in message.items()}
-    to = destinations or [address for _, address in getaddresses(message.get_all("To", []))]
+    headers = {name: str(value).strip() for name, value in message.items()}
+    # moto records both the Destinations parameter and the To header; show each address once.
+    to: list[str] = []
+    for _, address in getaddresses([*(destinations or []), *map(str, message.get_all("To", []))]):
+        if address and address.lower() not in (known.lower() for known in to):
+            to.append(address)
     sent_at = None
     if message["Date"]:
         sent_at = isoformat(parsedate_to_datetime(str(message["Date"])))
     return {
         "id": message_id,
-        "to": list(to),
+        "to": to,
         "from": str(message["From"] or ""),
         "subject": str(message["Subject"] or ""),
         "text": _part(message, "plain"),

@@ -126,6 +126,10 @@ def guard(event: dict[str, Any], public_prefixes: tuple[str, ...]) -> tuple[RawR
         return request, None, proxy_response(
             503, error_body("service_unavailable", "temporarily unavailable; retry"), {"Retry-After": "1"}
         )
+    try:
+        request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return request, store, proxy_response(400, error_body("invalid_json", "request body is not valid UTF-8 JSON"))
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         return request, store, proxy_response(
