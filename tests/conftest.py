@@ -48,5 +48,7 @@ def stack(aws: None) -> Iterator[object]:
 
     clock.set_source(None)
     local = LocalStack()
+    for poller in local.pollers:
+        poller.retry_delay = lambda receives: 0  # retry failed messages at once in tests
     yield local
     clock.set_source(None)

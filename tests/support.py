@@ -92,7 +92,6 @@ class CallLog:
         )
 
 
-_original_make_api_call = botocore.client.BaseClient._make_api_call
 _lock = threading.Lock()
 
 
@@ -101,22 +100,27 @@ def aws_calls() -> Iterator[CallLog]:
     """Record every AWS API call (boto3 and PynamoDB both go through botocore)."""
     log = CallLog()
 
-    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
-        with _lock:
-            log.calls.append((self.meta.service_model.service_name, operation_name))
-        return _original_make_api_call(self, operation_name, api_params)
+    def wrap(inner: Callable[..., Any]) -> Callable[..., Any]:
+        def recording(self: Any, operation_name: str, api_params: Any) -> Any:
+            with _lock:
+                log.calls.append((self.meta.service_model.service_name, operation_name))
+            return inner(self, operation_name, api_params)
 
-    with _patched(recording):
+        return recording
+
+    with _patched(wrap):
         yield log
 
 
 @contextlib.contextmanager
-def _patched(replacement: Callable[..., Any]) -> Iterator[None]:
-    botocore.client.BaseClient._make_api_call = replacement  # type: ignore[method-assign]
+def _patched(make_replacement: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """Install a wrapper around whatever is installed now, so patches nest."""
+    previous = botocore.client.BaseClient._make_api_call
+    botocore.client.BaseClient._make_api_call = make_replacement(previous)  # type: ignore[method-assign]
     try:
         yield
     finally:
-        botocore.client.BaseClient._make_api_call = _original_make_api_call  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = previous  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -128,20 +132,23 @@ def aws_fault(
     as a real outage would look to our code). Yields a one-item list counting the failures."""
     failures = [0]
 
-    def faulty(self: Any, operation_name: str, api_params: Any) -> Any:
-        if (
-            self.meta.service_model.service_name == service
-            and operation_name == operation
-            and failures[0] < times
-            and (when is None or when(api_params))
-        ):
-            failures[0] += 1
-            raise ClientError(
-                {"Error": {"Code": code, "Message": "injected fault"},
-                 "ResponseMetadata": {"HTTPStatusCode": 400}},
-                operation_name,
-            )
-        return _original_make_api_call(self, operation_name, api_params)
+    def wrap(inner: Callable[..., Any]) -> Callable[..., Any]:
+        def faulty(self: Any, operation_name: str, api_params: Any) -> Any:
+            if (
+                self.meta.service_model.service_name == service
+                and operation_name == operation
+                and failures[0] < times
+                and (when is None or when(api_params))
+            ):
+                failures[0] += 1
+                raise ClientError(
+                    {"Error": {"Code": code, "Message": "injected fault"},
+                     "ResponseMetadata": {"HTTPStatusCode": 400}},
+                    operation_name,
+                )
+            return inner(self, operation_name, api_params)
 
-    with _patched(faulty):
+        return faulty
+
+    with _patched(wrap):
         yield failures

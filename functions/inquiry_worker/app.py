@@ -13,7 +13,8 @@ from omotenashi.logic.auto_reply import process_inquiry
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.schemas import InquiryJob
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report failed records instead of raising when all fail: SQS then retries exactly those records.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs
@@ -126,6 +127,7 @@ class SqsPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.invocations = 0
+        self.retry_delay: Callable[[int], int] = lambda receives: min(2 ** (receives - 1), 30)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """One receive + invoke. Returns how many messages were received."""
@@ -157,7 +159,7 @@ class SqsPoller:
                 receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
                 self._sqs.change_message_visibility(
                     QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=min(2 ** (receives - 1), 30),
+                    VisibilityTimeout=self.retry_delay(receives),
                 )
         return len(messages)
 

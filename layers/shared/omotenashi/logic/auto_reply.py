@@ -29,8 +29,10 @@ from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
 
 KIND = "inquiry_auto_reply"
-# Longer than the worker's timeout, so a live worker never loses its claim to a redelivery.
-CLAIM_LEASE = timedelta(minutes=15)
+# Longer than the worker's timeout (30 s), so a live worker never loses its claim; shorter than the
+# queue's visibility timeout (180 s), so a redelivery after a crash finds the lease run out and does
+# not burn its receive count against a dead claim (tests/infrastructure checks both bounds).
+CLAIM_LEASE = timedelta(minutes=2)
 _RECORD_ATTEMPTS = 4
 
 Outcome = Literal["sent", "already_done", "suppressed", "claimed_elsewhere"]
