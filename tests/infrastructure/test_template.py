@@ -1,0 +1,167 @@
+"""The SAM template: lints clean, transforms, and declares what the inquiry capability needs with
+least privilege."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omotenashi_local.template import TEMPLATE_PATH, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _NoManagedPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    template = load_template()
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if key in props:  # what `sam package` does: local folders become S3 objects
+                props[key] = "s3://artifacts/code.zip"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "ap-northeast-1")
+    return transform(template, {}, _NoManagedPolicies())["Resources"]
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [s for p in resources[role]["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_cfn_lint_passes():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE_PATH)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_functions_use_python312_layer_and_tracing(transformed):
+    functions = _of_type(transformed, "AWS::Lambda::Function")
+    assert set(functions) == {"ApiFunction", "InquiryWorkerFunction"}
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.12"
+        assert props["Handler"] == "app.handler"
+        assert props["Layers"], "the shared layer must be attached"
+        assert props["TracingConfig"]["Mode"] == "Active"
+        env = props["Environment"]["Variables"]
+        for name in ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "INQUIRY_QUEUE_URL"):
+            assert name in env
+    layer = next(iter(_of_type(transformed, "AWS::Lambda::LayerVersion").values()))
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+
+
+def test_layer_build_is_runtime_only():
+    raw = load_template()["Resources"]["SharedLayer"]
+    assert raw["Metadata"]["BuildMethod"] == "python3.12"
+    requirements = (ROOT / "layers" / "shared" / "requirements.txt").read_text()
+    assert "moto" not in requirements and "pytest" not in requirements
+
+
+def test_api_routes_v1_to_the_api_function(transformed):
+    permission = _of_type(transformed, "AWS::Lambda::Permission")
+    assert any(p["Properties"]["FunctionName"] == {"Ref": "ApiFunction"} for p in permission.values())
+    body = transformed["Api"]["Properties"]["Body"]
+    assert "/v1/{proxy+}" in body["paths"]
+    assert "x-amazon-apigateway-any-method" in body["paths"]["/v1/{proxy+}"]
+
+
+def test_worker_consumes_queue_with_partial_batch_failures(transformed):
+    mapping = transformed["InquiryWorkerFunctionInquiryQueue"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["InquiryQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["FunctionName"] == {"Ref": "InquiryWorkerFunction"}
+
+
+def test_queue_has_dlq_and_visibility_fits_worker_and_claim_lease(transformed):
+    from omotenashi.logic.auto_reply import CLAIM_LEASE
+
+    queue = transformed["InquiryQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["InquiryDeadLetterQueue", "Arn"]}
+    assert 3 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 10
+    timeout = transformed["InquiryWorkerFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout  # AWS guidance for SQS event sources
+    assert timeout < CLAIM_LEASE.total_seconds() < queue["VisibilityTimeout"]
+
+
+def test_dlq_depth_alarm(transformed):
+    alarm = transformed["InquiryDeadLetterAlarm"]["Properties"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InquiryDeadLetterQueue", "QueueName"]}
+    assert alarm["AlarmActions"]
+
+
+def test_tables_on_demand_with_pitr_and_ttl(transformed):
+    tables = _of_type(transformed, "AWS::DynamoDB::Table")
+    assert set(tables) == {"StoresTable", "InquiriesTable", "RateLimitsTable"}
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["SSESpecification"]["SSEEnabled"] is True
+    assert tables["RateLimitsTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at", "Enabled": True
+    }
+    assert tables["StoresTable"]["DeletionPolicy"] == "Retain"
+    assert tables["InquiriesTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_least_privilege(transformed):
+    roles = _of_type(transformed, "AWS::IAM::Role")
+    for name, role in roles.items():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            assert "FullAccess" not in json.dumps(arn), (name, arn)
+        for statement in _statements(transformed, name):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                assert "*" not in action, (name, action)
+                assert action not in ("dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"), (name, action)
+            assert statement["Resource"] != "*", (name, statement)
+
+    api = {a for s in _statements(transformed, "ApiFunctionRole") for a in s["Action"]}
+    assert api == {"dynamodb:GetItem", "dynamodb:PutItem", "sqs:SendMessage"}
+    worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}
+    assert worker == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "ses:SendRawEmail"}
+    assert "ses:SendRawEmail" not in api
+
+
+def test_log_groups_have_retention(transformed):
+    groups = _of_type(transformed, "AWS::Logs::LogGroup")
+    assert set(groups) == {"ApiFunctionLogGroup", "InquiryWorkerFunctionLogGroup"}
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_no_secrets_in_template():
+    text = TEMPLATE_PATH.read_text()
+    for needle in ("demo-secret", "whsec_", "aws_secret_access_key", "AKIA"):
+        assert needle not in text
+
+
+def test_samconfig_has_dev_and_prod():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for env in ("dev", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert deploy["stack_name"] == f"omotenashi-{env}"
+        assert f"Stage={env}" in str(deploy["parameter_overrides"])
+    assert config["default"]["global"]["parameters"]["template_file"] == "infra/template.yaml" or (
+        config["default"]["build"]["parameters"].get("template_file") == "infra/template.yaml"
+    )

@@ -1,0 +1,91 @@
+"""Structure rules from the brief, checked on the source: AWS SDKs only in data access, one clock,
+thin handlers, observability created in one place, nothing test-only in the layer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "layers" / "shared" / "omotenashi"
+FUNCTIONS = ROOT / "functions"
+
+
+def _python_files(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in root.rglob("*.py")]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_boto3_and_pynamodb_only_in_data_access():
+    offenders = []
+    for path in _python_files(PACKAGE, FUNCTIONS):
+        if PACKAGE / "dal" in path.parents:
+            continue
+        for name in _imports(path):
+            if name.split(".")[0] in ("boto3", "botocore", "pynamodb"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_only_the_clock_reads_the_time():
+    offenders = []
+    for path in _python_files(PACKAGE, FUNCTIONS):
+        if path.name == "clock.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        for needle in ("datetime.now(", "datetime.utcnow(", "time.time(", "date.today("):
+            if needle in source:
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offenders == []
+
+
+def test_observability_objects_created_in_one_place():
+    offenders = []
+    for path in _python_files(PACKAGE, FUNCTIONS):
+        if path.name == "observability.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "Logger", "Metrics", "Tracer"
+            ):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_handlers_are_thin():
+    for path in FUNCTIONS.glob("*/app.py"):
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert len(lines) < 90, f"{path} has grown to {len(lines)} lines: move logic into the layer"
+        for name in _imports(path):
+            assert name.split(".")[0] in ("omotenashi", "aws_lambda_powertools", "typing", "re", "__future__"), (
+                f"{path} imports {name}"
+            )
+
+
+def test_layer_requirements_match_project_and_exclude_test_tools():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {d.split(">")[0].split("=")[0].split("<")[0].strip() for d in project["dependencies"]}
+    lines = (ROOT / "layers" / "shared" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    layer = {line.split(">")[0].split("=")[0].split("<")[0].strip() for line in lines if line and line[0] != "#"}
+    assert layer == declared - {"boto3"}, "boto3 comes with the Lambda runtime; all else must match"
+    for banned in ("moto", "pytest", "hypothesis", "ruff", "mypy", "cfn-lint"):
+        assert not any(name.startswith(banned) for name in layer)
+
+
+def test_local_stack_code_is_outside_the_layer():
+    for path in _python_files(PACKAGE):
+        assert "moto" not in {n.split(".")[0] for n in _imports(path)}, path
+        assert "omotenashi_local" not in {n.split(".")[0] for n in _imports(path)}, path

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from omotenashi.messaging.formatting import format_datetime
+
+MOMENT = datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC)  # Monday 10:02 JST
+
+
+def test_japanese():
+    assert format_datetime(MOMENT, "Asia/Tokyo", "ja") == "2026年11月23日(月) 10:02（日本時間）"
+
+
+def test_english_in_tokyo():
+    assert format_datetime(MOMENT, "Asia/Tokyo", "en") == "Monday, November 23, 2026, 10:02 AM JST"
+
+
+def test_english_in_new_york_has_dst_aware_abbreviation():
+    assert format_datetime(MOMENT, "America/New_York", "en") == "Sunday, November 22, 2026, 8:02 PM EST"
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert format_datetime(summer, "America/New_York", "en").endswith("8:00 AM EDT")
+
+
+def test_zone_without_abbreviation_uses_iana_name():
+    assert format_datetime(MOMENT, "Asia/Ho_Chi_Minh", "en").endswith("Asia/Ho_Chi_Minh")
+
+
+def test_japanese_reader_in_other_zone():
+    assert format_datetime(MOMENT, "UTC", "ja") == "2026年11月23日(月) 01:02（UTC）"
+
+
+def test_noon_and_midnight_in_english():
+    assert "12:00 PM" in format_datetime(datetime(2026, 1, 1, 3, 0, tzinfo=UTC), "Asia/Tokyo", "en")
+    assert "12:00 AM" in format_datetime(datetime(2026, 1, 1, 15, 0, tzinfo=UTC), "Asia/Tokyo", "en")
