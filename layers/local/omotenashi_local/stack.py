@@ -66,7 +66,11 @@ class LocalStack:
             os.environ.setdefault(key, value)
         self.resources = provision.provision()
         os.environ.update(self.resources.environment)
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        # The template's INFO suits CloudWatch; on a terminal warnings are enough (override with
+        # OMOTENASHI_LOG_LEVEL=INFO to watch every request).
+        from omotenashi.observability import logger
+
+        logger.setLevel(os.environ.get("OMOTENASHI_LOG_LEVEL", "WARNING"))
         reset_settings()
         aws.reset()
         directory.clear()

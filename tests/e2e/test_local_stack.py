@@ -1,0 +1,150 @@
+"""The local stack as a user meets it: `python -m omotenashi_local` (what `make run` starts), real
+HTTP on loopback, moto server behind it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import inquiry_body, signed_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PORT="0", PYTHONUNBUFFERED="1", OMOTENASHI_DEMO_SECRET="e2e-secret")
+    log_path = tmp_path_factory.mktemp("local-stack") / "stdout.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "omotenashi_local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+    )
+    url = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and url is None and process.poll() is None:
+        match = re.search(r"running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+        if match:
+            url = match.group(1)
+        else:
+            time.sleep(0.1)
+    if url is None:
+        process.kill()
+        pytest.fail("local stack did not start:\n" + log_path.read_text())
+    time.sleep(0.2)
+    banner = log_path.read_text()
+    assert "e2e-secret" in banner and "store id  : demo" in banner
+    yield url
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("local stack did not stop on SIGINT")
+    finally:
+        log.close()
+
+
+def _request(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None):
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def _outbox(base_url: str) -> list[dict]:
+    status, _, text = _request(f"{base_url}/_local/outbox")
+    assert status == 200
+    return json.loads(text)["messages"]
+
+
+def _post_inquiry(base_url: str, body: dict, secret: str = "e2e-secret", extra: dict | None = None):
+    data = json.dumps(body, ensure_ascii=False).encode()
+    headers = signed_headers("POST", "/v1/inquiries", data, secret=secret, extra=extra)
+    return _request(f"{base_url}/v1/inquiries", "POST", data, headers)
+
+
+def test_health(base_url):
+    assert _request(f"{base_url}/_local/health")[::2] == (200, '{"ok": true}')
+
+
+def test_inquiry_to_auto_reply_over_http(base_url):
+    status, _, text = _post_inquiry(base_url, inquiry_body(external_id="e2e-1"))
+    assert status == 202, text
+    inquiry_id = json.loads(text)["inquiry_id"]
+    deadline = time.monotonic() + 20
+    mails: list[dict] = []
+    while time.monotonic() < deadline and not mails:
+        mails = [m for m in _outbox(base_url) if inquiry_id in m["subject"]]
+        time.sleep(0.1)
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail["kind"] == "inquiry_auto_reply"
+    assert mail["to"] == ["taro@example.jp"]
+    assert mail["headers"]["Auto-Submitted"] == "auto-generated"
+    assert inquiry_id in mail["text"] and inquiry_id in mail["html"]
+    assert set(mail) >= {"id", "to", "from", "subject", "text", "html", "headers", "kind", "sent_at"}
+    path = f"/v1/inquiries/{inquiry_id}"
+    status, _, text = _request(base_url + path, "GET", None, signed_headers("GET", path, b"", secret="e2e-secret"))
+    assert status == 200 and json.loads(text)["auto_reply"] == "sent"
+
+
+def test_refused_without_valid_signature(base_url):
+    status, _, text = _post_inquiry(base_url, inquiry_body(), secret="wrong")
+    assert status == 401
+    assert json.loads(text)["error"]["type"] == "authentication_failed"
+
+
+def test_validation_error_over_http(base_url):
+    status, _, text = _post_inquiry(base_url, inquiry_body(channel="fax"))
+    assert status == 422
+    assert json.loads(text)["error"]["fields"][0]["field"] == "channel"
+
+
+def test_clock_advance(base_url):
+    status, _, text = _request(f"{base_url}/_local/clock")
+    before = json.loads(text)["now"]
+    status, _, text = _request(f"{base_url}/_local/clock/advance", "POST", b'{"seconds": 86400}',
+                               {"Content-Type": "application/json"})
+    assert status == 200
+    after = json.loads(text)["now"]
+    from omotenashi.clock import parse_iso
+
+    assert 86400 <= (parse_iso(after) - parse_iso(before)).total_seconds() < 86400 + 30
+    assert _request(f"{base_url}/_local/clock/advance", "POST", b'{"seconds": -5}')[0] == 422
+    assert _request(f"{base_url}/_local/clock/advance", "POST", b"{oops")[0] == 400
+
+
+def test_outbox_html_and_docs(base_url):
+    status, headers, text = _request(f"{base_url}/_local/outbox.html")
+    assert status == 200 and "text/html" in headers["Content-Type"] and "Outbox" in text
+    status, _, text = _request(f"{base_url}/v1/openapi.json")
+    assert status == 200 and "/v1/inquiries" in json.loads(text)["paths"]
+    status, _, text = _request(f"{base_url}/v1/docs")
+    assert status == 200 and "swagger" in text.lower()
+
+
+def test_cli_request_command_signs_correctly(base_url):
+    body = json.dumps(inquiry_body(external_id="cli-1"), ensure_ascii=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "omotenashi.cli", "request", "POST", "/v1/inquiries", "--url", base_url,
+         "--store", "demo", "--secret", "e2e-secret", "--data", body],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT)])},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("202")
