@@ -72,7 +72,9 @@ def call(
     sign: bool = True,
     **sign_options: Any,
 ) -> Reply:
-    data = raw if raw is not None else (b"" if body is None else json.dumps(body, ensure_ascii=False).encode())
+    data = (
+        raw if raw is not None else (b"" if body is None else json.dumps(body, ensure_ascii=False).encode())
+    )
     all_headers = signed_headers(method, path, data, **sign_options) if sign else {}
     all_headers.update(headers or {})
     result = stack.api(method, path, all_headers, data)
@@ -88,7 +90,9 @@ class CallLog:
 
     def count(self, service: str | None = None, operation: str | None = None) -> int:
         return sum(
-            1 for s, o in self.calls if (service is None or s == service) and (operation is None or o == operation)
+            1
+            for s, o in self.calls
+            if (service is None or s == service) and (operation is None or o == operation)
         )
 
 
@@ -125,7 +129,11 @@ def _patched(make_replacement: Callable[[Callable[..., Any]], Callable[..., Any]
 
 @contextlib.contextmanager
 def aws_fault(
-    service: str, operation: str, *, times: int = 1, code: str = "ThrottlingException",
+    service: str,
+    operation: str,
+    *,
+    times: int = 1,
+    code: str = "ThrottlingException",
     when: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Iterator[list[int]]:
     """Make the next `times` matching AWS calls fail with `code` (after botocore's own retries,
@@ -142,8 +150,10 @@ def aws_fault(
             ):
                 failures[0] += 1
                 raise ClientError(
-                    {"Error": {"Code": code, "Message": "injected fault"},
-                     "ResponseMetadata": {"HTTPStatusCode": 400}},
+                    {
+                        "Error": {"Code": code, "Message": "injected fault"},
+                        "ResponseMetadata": {"HTTPStatusCode": 400},
+                    },
                     operation_name,
                 )
             return inner(self, operation_name, api_params)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, current_store, serve
-from omotenashi.logic import intake, inquiries
+from omotenashi.logic import inquiries, intake
 from omotenashi.logic.errors import NotFound
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.schemas import ErrorOut, InquiryAccepted, InquiryIn, InquiryOut
@@ -19,7 +19,10 @@ from omotenashi.schemas import ErrorOut, InquiryAccepted, InquiryIn, InquiryOut
 app = create_resolver()
 _INQUIRY_ID = re.compile(r"^inq_[a-z0-9]{1,64}$")
 _ERRORS: dict[int | str, Any] = {
-    401: {"description": "Missing or invalid signature", "content": {"application/json": {"model": ErrorOut}}},
+    401: {
+        "description": "Missing or invalid signature",
+        "content": {"application/json": {"model": ErrorOut}},
+    },
     422: {"description": "Invalid fields", "content": {"application/json": {"model": ErrorOut}}},
 }
 
@@ -46,7 +49,9 @@ def create_inquiry(inquiry: Annotated[InquiryIn, Body(embed=False)]) -> Response
         app.current_event.headers.get("Idempotency-Key"),
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return Response(status_code=result.status_code, content_type="application/json", body=result.body, headers=headers)
+    return Response(
+        status_code=result.status_code, content_type="application/json", body=result.body, headers=headers
+    )
 
 
 @app.get(

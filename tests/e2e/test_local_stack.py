@@ -30,7 +30,12 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("local-stack") / "stdout.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "omotenashi_local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "omotenashi_local"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     url = None
     deadline = time.monotonic() + 60
@@ -99,7 +104,9 @@ def test_inquiry_to_auto_reply_over_http(base_url):
     assert inquiry_id in mail["text"] and inquiry_id in mail["html"]
     assert set(mail) >= {"id", "to", "from", "subject", "text", "html", "headers", "kind", "sent_at"}
     path = f"/v1/inquiries/{inquiry_id}"
-    status, _, text = _request(base_url + path, "GET", None, signed_headers("GET", path, b"", secret="e2e-secret"))
+    status, _, text = _request(
+        base_url + path, "GET", None, signed_headers("GET", path, b"", secret="e2e-secret")
+    )
     assert status == 200 and json.loads(text)["auto_reply"] == "sent"
 
 
@@ -118,8 +125,12 @@ def test_validation_error_over_http(base_url):
 def test_clock_advance(base_url):
     status, _, text = _request(f"{base_url}/_local/clock")
     before = json.loads(text)["now"]
-    status, _, text = _request(f"{base_url}/_local/clock/advance", "POST", b'{"seconds": 86400}',
-                               {"Content-Type": "application/json"})
+    status, _, text = _request(
+        f"{base_url}/_local/clock/advance",
+        "POST",
+        b'{"seconds": 86400}',
+        {"Content-Type": "application/json"},
+    )
     assert status == 200
     after = json.loads(text)["now"]
     from omotenashi.clock import parse_iso
@@ -141,9 +152,26 @@ def test_outbox_html_and_docs(base_url):
 def test_cli_request_command_signs_correctly(base_url):
     body = json.dumps(inquiry_body(external_id="cli-1"), ensure_ascii=False)
     result = subprocess.run(
-        [sys.executable, "-m", "omotenashi.cli", "request", "POST", "/v1/inquiries", "--url", base_url,
-         "--store", "demo", "--secret", "e2e-secret", "--data", body],
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "omotenashi.cli",
+            "request",
+            "POST",
+            "/v1/inquiries",
+            "--url",
+            base_url,
+            "--store",
+            "demo",
+            "--secret",
+            "e2e-secret",
+            "--data",
+            body,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT)])},
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -41,12 +41,17 @@ def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    return [s for p in resources[role]["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    return [
+        s for p in resources[role]["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]
+    ]
 
 
 def test_cfn_lint_passes():
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE_PATH)], capture_output=True, text=True, check=False
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -116,7 +121,8 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert props["SSESpecification"]["SSEEnabled"] is True
     assert tables["RateLimitsTable"]["Properties"]["TimeToLiveSpecification"] == {
-        "AttributeName": "expires_at", "Enabled": True
+        "AttributeName": "expires_at",
+        "Enabled": True,
     }
     assert tables["StoresTable"]["DeletionPolicy"] == "Retain"
     assert tables["InquiriesTable"]["DeletionPolicy"] == "Retain"
@@ -131,7 +137,10 @@ def test_least_privilege(transformed):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             for action in actions:
                 assert "*" not in action, (name, action)
-                assert action not in ("dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"), (name, action)
+                assert action not in ("dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"), (
+                    name,
+                    action,
+                )
             assert statement["Resource"] != "*", (name, statement)
 
     api = {a for s in _statements(transformed, "ApiFunctionRole") for a in s["Action"]}

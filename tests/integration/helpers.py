@@ -11,7 +11,9 @@ def queue_depth(stack) -> int:
             QueueUrl=queue.url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        total += int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        total += int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
     return total
 
 
@@ -30,6 +32,7 @@ def assert_nothing_written(stack) -> None:
 
 def auto_replies(stack, inquiry_id: str | None = None) -> list[dict]:
     return [
-        m for m in stack.outbox()
+        m
+        for m in stack.outbox()
         if m["kind"] == "inquiry_auto_reply" and (inquiry_id is None or inquiry_id in m["subject"])
     ]

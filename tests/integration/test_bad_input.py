@@ -20,6 +20,7 @@ def _raw(stack, body: bytes, headers: dict[str, str]):
 
 # --- 401 ----------------------------------------------------------------------------------------
 
+
 def test_missing_store_header(stack):
     body = json.dumps(inquiry_body()).encode()
     headers = signed_headers("POST", PATH, body)
@@ -42,7 +43,15 @@ def test_missing_signature_header(stack):
 
 @pytest.mark.parametrize(
     "header",
-    ["garbage", "t=abc,v1=00", "v1=" + "a" * 64, "t=123", "t=1,v1=zz", f"t={int(time.time())},v1=" + "a" * 63, ""],
+    [
+        "garbage",
+        "t=abc,v1=00",
+        "v1=" + "a" * 64,
+        "t=123",
+        "t=1,v1=zz",
+        f"t={int(time.time())},v1=" + "a" * 63,
+        "",
+    ],
 )
 def test_malformed_signature(stack, header):
     body = json.dumps(inquiry_body()).encode()
@@ -121,6 +130,7 @@ def test_refused_get_reveals_nothing(stack):
 
 # --- 400 / 413 / 415 ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("raw", [b"{", b"not json", b'{"customer": }', b"\xff\xfe", b""])
 def test_malformed_json_is_400(stack, raw):
     reply = call(stack, "POST", PATH, raw=raw)
@@ -153,6 +163,7 @@ def test_invalid_idempotency_key_is_400(stack):
 
 
 # --- 422 ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("mutate", "field"),
@@ -209,6 +220,7 @@ def test_limits_are_inclusive(stack):
 
 
 # --- 409 ----------------------------------------------------------------------------------------
+
 
 def test_same_key_different_body_is_409_and_writes_nothing_new(stack):
     key = {"Idempotency-Key": "order-1001-question"}

@@ -25,9 +25,24 @@ def table(stack) -> str:
 
 
 def test_create_show_and_rotate(stack, table, capsys):
-    code, created = _run(capsys, "stores", "create", "kyoto", "--name", "京都茶舗", "--sender", "info@kyoto.example",
-                         "--staff", "a@kyoto.example", "--staff", "b@kyoto.example", "--locale", "ja",
-                         "--stores-table", table)
+    code, created = _run(
+        capsys,
+        "stores",
+        "create",
+        "kyoto",
+        "--name",
+        "京都茶舗",
+        "--sender",
+        "info@kyoto.example",
+        "--staff",
+        "a@kyoto.example",
+        "--staff",
+        "b@kyoto.example",
+        "--locale",
+        "ja",
+        "--stores-table",
+        table,
+    )
     assert code == 0
     first_secret = created["signing_secret"]
     assert first_secret.startswith("whsec_") and len(first_secret) > 30
@@ -39,7 +54,9 @@ def test_create_show_and_rotate(stack, table, capsys):
     assert shown["time_zone"] == "Asia/Tokyo" and shown["sla_hours"] == 24
     assert len(shown["secrets"]) == 1
 
-    assert call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=first_secret).status == 202
+    assert (
+        call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=first_secret).status == 202
+    )
 
     code, rotated = _run(capsys, "stores", "rotate-secret", "kyoto", "--stores-table", table)
     assert code == 0
@@ -47,33 +64,74 @@ def test_create_show_and_rotate(stack, table, capsys):
     assert second_secret != first_secret
     assert len(rotated["secrets"]) == 2
     # Both secrets work during the rotation window, at once (no waiting for a cache to expire).
-    assert call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=second_secret).status == 202
-    assert call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=first_secret).status == 202
+    assert (
+        call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=second_secret).status
+        == 202
+    )
+    assert (
+        call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=first_secret).status == 202
+    )
 
     code, rotated_again = _run(capsys, "stores", "rotate-secret", "kyoto", "--stores-table", table)
     third_secret = rotated_again["signing_secret"]
     assert len(rotated_again["secrets"]) == 2  # never more than two active
-    assert call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=third_secret).status == 202
+    assert (
+        call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=third_secret).status == 202
+    )
     from omotenashi.logic.stores import directory
 
     directory.clear()
-    assert call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=first_secret).status == 401
+    assert (
+        call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=first_secret).status == 401
+    )
 
-    code, retired = _run(capsys, "stores", "rotate-secret", "kyoto", "--retire-previous", "--stores-table", table)
+    code, retired = _run(
+        capsys, "stores", "rotate-secret", "kyoto", "--retire-previous", "--stores-table", table
+    )
     assert len(retired["secrets"]) == 1
     directory.clear()
-    assert call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=third_secret).status == 401
+    assert (
+        call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=third_secret).status == 401
+    )
 
 
 def test_create_rejects_bad_input_and_duplicates(stack, table, capsys):
-    assert cli.main(["stores", "create", "Bad Id!", "--name", "x", "--sender", "a@b.example",
-                     "--stores-table", table]) == 2
-    assert cli.main(["stores", "create", "ok", "--name", "x", "--sender", "not-an-address",
-                     "--stores-table", table]) == 2
-    assert cli.main(["stores", "create", "ok", "--name", "x", "--sender", "a@b.example", "--time-zone", "Mars/Base",
-                     "--stores-table", table]) == 2
-    assert cli.main(["stores", "create", "demo", "--name", "x", "--sender", "a@b.example",
-                     "--stores-table", table]) == 2
+    assert (
+        cli.main(
+            ["stores", "create", "Bad Id!", "--name", "x", "--sender", "a@b.example", "--stores-table", table]
+        )
+        == 2
+    )
+    assert (
+        cli.main(
+            ["stores", "create", "ok", "--name", "x", "--sender", "not-an-address", "--stores-table", table]
+        )
+        == 2
+    )
+    assert (
+        cli.main(
+            [
+                "stores",
+                "create",
+                "ok",
+                "--name",
+                "x",
+                "--sender",
+                "a@b.example",
+                "--time-zone",
+                "Mars/Base",
+                "--stores-table",
+                table,
+            ]
+        )
+        == 2
+    )
+    assert (
+        cli.main(
+            ["stores", "create", "demo", "--name", "x", "--sender", "a@b.example", "--stores-table", table]
+        )
+        == 2
+    )
     assert "already exists" in capsys.readouterr().err
 
 

@@ -37,7 +37,9 @@ WORKER_CALLS = [
 
 
 @pytest.mark.parametrize(("service", "operation"), WORKER_CALLS)
-@pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerError", "ProvisionedThroughputExceededException"])
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "InternalServerError", "ProvisionedThroughputExceededException"]
+)
 def test_single_worker_failure_delays_but_never_loses_or_duplicates(stack, service, operation, code):
     inquiry_id = _accept(stack)
     with aws_fault(service, operation, code=code) as failures:
@@ -83,7 +85,9 @@ def test_ses_throttled_then_released_claim_also_fails(stack):
     event = {"Records": [poller._record(message)]}
 
     def is_release(params):
-        return "REMOVE" in params["UpdateExpression"] and "pending" in json.dumps(params["ExpressionAttributeValues"])
+        return "REMOVE" in params["UpdateExpression"] and "pending" in json.dumps(
+            params["ExpressionAttributeValues"]
+        )
 
     with aws_fault("ses", "SendRawEmail"), aws_fault("dynamodb", "UpdateItem", when=is_release) as failed:
         assert poller.pool.invoke(event)["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
@@ -124,7 +128,9 @@ def test_poison_message_lands_in_dead_letter_queue(stack):
     queue = stack.resources.queues["InquiryQueue"]
     dlq = stack.resources.queues["InquiryDeadLetterQueue"]
     sqs.send_message(QueueUrl=queue.url, MessageBody="{not json")
-    sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps({"store_id": "demo", "inquiry_id": "inq_missing"}))
+    sqs.send_message(
+        QueueUrl=queue.url, MessageBody=json.dumps({"store_id": "demo", "inquiry_id": "inq_missing"})
+    )
     good = _accept(stack)
     for _ in range(8):  # more rounds than maxReceiveCount (5)
         _redeliver_now(stack)

@@ -16,7 +16,9 @@ def _deliver_every_message_twice(stack) -> int:
     delivered = 0
     for poller in stack.pollers:
         while True:
-            messages = sqs.receive_message(QueueUrl=poller.queue.url, MaxNumberOfMessages=10).get("Messages", [])
+            messages = sqs.receive_message(QueueUrl=poller.queue.url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not messages:
                 break
             event = {"Records": [poller._record(m) for m in messages]}
@@ -81,13 +83,27 @@ def test_keys_are_scoped_per_store(stack):
     from omotenashi.logic.stores import create_store
 
     create_store(
-        store_id="other", name="Other", sender="shop@other.example", staff_addresses=(),
-        default_locale="en", time_zone="UTC", sla_hours=24, now=clock.now(), secret_value="other-secret",
+        store_id="other",
+        name="Other",
+        sender="shop@other.example",
+        staff_addresses=(),
+        default_locale="en",
+        time_zone="UTC",
+        sla_hours=24,
+        now=clock.now(),
+        secret_value="other-secret",
     )
     headers = {"Idempotency-Key": "shared-key"}
     a = call(stack, "POST", PATH, inquiry_body(), headers=headers).json
-    b = call(stack, "POST", PATH, inquiry_body(subject="other"), headers=headers,
-             store="other", secret="other-secret")
+    b = call(
+        stack,
+        "POST",
+        PATH,
+        inquiry_body(subject="other"),
+        headers=headers,
+        store="other",
+        secret="other-secret",
+    )
     assert b.status == 202
     assert a["inquiry_id"] != b.json["inquiry_id"]
 

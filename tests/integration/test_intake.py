@@ -70,11 +70,20 @@ def test_other_store_cannot_read_inquiry(stack):
     from omotenashi.logic.stores import create_store
 
     create_store(
-        store_id="other", name="Other", sender="shop@other.example", staff_addresses=("s@other.example",),
-        default_locale="en", time_zone="UTC", sla_hours=24, now=clock.now(), secret_value="other-secret",
+        store_id="other",
+        name="Other",
+        sender="shop@other.example",
+        staff_addresses=("s@other.example",),
+        default_locale="en",
+        time_zone="UTC",
+        sla_hours=24,
+        now=clock.now(),
+        secret_value="other-secret",
     )
     created = call(stack, "POST", "/v1/inquiries", inquiry_body()).json
-    foreign = call(stack, "GET", f"/v1/inquiries/{created['inquiry_id']}", store="other", secret="other-secret")
+    foreign = call(
+        stack, "GET", f"/v1/inquiries/{created['inquiry_id']}", store="other", secret="other-secret"
+    )
     assert foreign.status == 404
     own = call(stack, "GET", f"/v1/inquiries/{created['inquiry_id']}")
     assert own.status == 200

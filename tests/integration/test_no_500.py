@@ -12,7 +12,9 @@ from tests.support import call, inquiry_body
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 FIELDS = ["customer", "channel", "subject", "message", "order_id", "external_id", "priority", "headers"]
@@ -36,7 +38,9 @@ def mutated_bodies(draw):
 
 
 SETTINGS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
@@ -50,8 +54,11 @@ def test_mutated_bodies_never_500(stack, body):
 
 
 @SETTINGS
-@given(raw=st.binary(max_size=300) | st.text(max_size=300).map(str.encode) | json_values.map(
-    lambda v: json.dumps(v).encode()))
+@given(
+    raw=st.binary(max_size=300)
+    | st.text(max_size=300).map(str.encode)
+    | json_values.map(lambda v: json.dumps(v).encode())
+)
 def test_arbitrary_bytes_never_500(stack, raw):
     reply = call(stack, "POST", "/v1/inquiries", raw=raw)
     assert reply.status in (202, 400, 422), (reply.status, reply.text)
@@ -59,7 +66,9 @@ def test_arbitrary_bytes_never_500(stack, raw):
 
 @SETTINGS
 @given(
-    path=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="?#"), max_size=40),
+    path=st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="?#"), max_size=40
+    ),
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
 )
 def test_arbitrary_paths_never_500(stack, path, method):

@@ -56,8 +56,10 @@ def test_observability_objects_created_in_one_place():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                "Logger", "Metrics", "Tracer"
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("Logger", "Metrics", "Tracer")
             ):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
@@ -68,9 +70,13 @@ def test_handlers_are_thin():
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         assert len(lines) < 90, f"{path} has grown to {len(lines)} lines: move logic into the layer"
         for name in _imports(path):
-            assert name.split(".")[0] in ("omotenashi", "aws_lambda_powertools", "typing", "re", "__future__"), (
-                f"{path} imports {name}"
-            )
+            assert name.split(".")[0] in (
+                "omotenashi",
+                "aws_lambda_powertools",
+                "typing",
+                "re",
+                "__future__",
+            ), f"{path} imports {name}"
 
 
 def test_layer_requirements_match_project_and_exclude_test_tools():
@@ -79,7 +85,9 @@ def test_layer_requirements_match_project_and_exclude_test_tools():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = {d.split(">")[0].split("=")[0].split("<")[0].strip() for d in project["dependencies"]}
     lines = (ROOT / "layers" / "shared" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    layer = {line.split(">")[0].split("=")[0].split("<")[0].strip() for line in lines if line and line[0] != "#"}
+    layer = {
+        line.split(">")[0].split("=")[0].split("<")[0].strip() for line in lines if line and line[0] != "#"
+    }
     assert layer == declared - {"boto3"}, "boto3 comes with the Lambda runtime; all else must match"
     for banned in ("moto", "pytest", "hypothesis", "ruff", "mypy", "cfn-lint"):
         assert not any(name.startswith(banned) for name in layer)

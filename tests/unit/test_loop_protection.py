@@ -13,19 +13,42 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _inquiry(email="taro@example.jp", headers=None, channel="email"):
     return Inquiry(
-        store_id="demo", inquiry_id="inq_1", customer=Customer(email=email), locale="ja", channel=channel,
-        subject="s", message="m", priority="normal", status="open", received_at=NOW, reply_due_at=NOW,
-        request_hash="h", accepted_response="{}", source_headers=headers or {},
+        store_id="demo",
+        inquiry_id="inq_1",
+        customer=Customer(email=email),
+        locale="ja",
+        channel=channel,
+        subject="s",
+        message="m",
+        priority="normal",
+        status="open",
+        received_at=NOW,
+        reply_due_at=NOW,
+        request_hash="h",
+        accepted_response="{}",
+        source_headers=headers or {},
     )
 
 
-@pytest.mark.parametrize("email", ["MAILER-DAEMON@x.jp", "postmaster@x.jp", "noreply@x.jp", "no-reply+abc@x.jp",
-                                   "do-not-reply@x.jp", "bounces@x.jp", "bounce-123@x.jp"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "MAILER-DAEMON@x.jp",
+        "postmaster@x.jp",
+        "noreply@x.jp",
+        "no-reply+abc@x.jp",
+        "do-not-reply@x.jp",
+        "bounces@x.jp",
+        "bounce-123@x.jp",
+    ],
+)
 def test_automated_senders(email):
     assert automated_reason(_inquiry(email=email), STORE) == "automated_sender"
 
 
-@pytest.mark.parametrize("email", ["taro@example.jp", "noreplyfan@example.jp", "info@example.jp", "replyme@x.jp"])
+@pytest.mark.parametrize(
+    "email", ["taro@example.jp", "noreplyfan@example.jp", "info@example.jp", "replyme@x.jp"]
+)
 def test_people(email):
     assert automated_reason(_inquiry(email=email), STORE) is None
 

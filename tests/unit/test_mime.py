@@ -9,10 +9,14 @@ from omotenashi.messaging.templates import RenderedMessage
 
 def test_multipart_with_headers_and_encoded_japanese():
     email = build_email(
-        kind="inquiry_auto_reply", sender="shop@demo.example", sender_name="デモ店",
-        recipient="taro@example.jp", recipient_name="山田太郎",
+        kind="inquiry_auto_reply",
+        sender="shop@demo.example",
+        sender_name="デモ店",
+        recipient="taro@example.jp",
+        recipient_name="山田太郎",
         rendered=RenderedMessage("件名テスト", "本文", "<p>本文</p>"),
-        reference="inq_1.demo", sent_at=datetime(2026, 1, 1, tzinfo=UTC),
+        reference="inq_1.demo",
+        sent_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     raw = email.raw_mime
     assert b"\xe4" not in raw.split(b"\r\n\r\n", 1)[0]  # headers are 7-bit (RFC 2047)

@@ -24,7 +24,8 @@ def test_parse_several_digests_and_ignores_unknown_schemes():
 
 
 @pytest.mark.parametrize(
-    "header", ["", "t=1", "v1=" + "a" * 64, "t=x,v1=" + "a" * 64, "t=1,t=2,v1=" + "a" * 64, "t=1,v1=abc", "junk"]
+    "header",
+    ["", "t=1", "v1=" + "a" * 64, "t=x,v1=" + "a" * 64, "t=1,t=2,v1=" + "a" * 64, "t=1,v1=abc", "junk"],
 )
 def test_malformed_headers_refused(header):
     with pytest.raises(AuthenticationFailed):

@@ -56,9 +56,19 @@ def messages(region: str) -> list[dict[str, Any]]:
     for raw in _raw_messages(region):
         data = getattr(raw, "raw_data", None)
         if data is None:  # a simple (non-raw) email; the stack sends raw only, but show it anyway
-            result.append({"id": raw.id, "to": list(getattr(raw, "destinations", {}).get("ToAddresses", [])),
-                           "from": raw.source, "subject": getattr(raw, "subject", ""), "text": "",
-                           "html": getattr(raw, "body", ""), "headers": {}, "kind": None, "sent_at": None})
+            result.append(
+                {
+                    "id": raw.id,
+                    "to": list(getattr(raw, "destinations", {}).get("ToAddresses", [])),
+                    "from": raw.source,
+                    "subject": getattr(raw, "subject", ""),
+                    "text": "",
+                    "html": getattr(raw, "body", ""),
+                    "headers": {},
+                    "kind": None,
+                    "sent_at": None,
+                }
+            )
             continue
         result.append(parse(raw.id, data, list(getattr(raw, "destinations", []) or [])))
     return result

@@ -69,8 +69,8 @@ def provision(region: str | None = None) -> LocalResources:
     region = region or os.environ.get("AWS_DEFAULT_REGION", "ap-northeast-1")
     template = load_template()
     resources = template["Resources"]
-    dynamodb = boto3.client("dynamodb", region_name=region)
-    sqs = boto3.client("sqs", region_name=region)
+    dynamodb: Any = boto3.client("dynamodb", region_name=region)
+    sqs: Any = boto3.client("sqs", region_name=region)
 
     refs: dict[str, str] = {}
     attributes: dict[tuple[str, str], str] = {}
@@ -88,10 +88,14 @@ def provision(region: str | None = None) -> LocalResources:
             name = _physical_name(logical_id)
             props = resource.get("Properties", {})
             queue_attributes = {
-                key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props
+                key: str(props[key])
+                for key in ("VisibilityTimeout", "MessageRetentionPeriod")
+                if key in props
             }
             url = sqs.create_queue(QueueName=name, Attributes=queue_attributes)["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
             queues[logical_id] = QueueInfo(logical_id, url, arn, name)
             refs[logical_id] = url
             attributes[(logical_id, "Arn")] = arn
@@ -104,8 +108,13 @@ def provision(region: str | None = None) -> LocalResources:
         parameters=parameter_defaults(template),
         refs=refs,
         attributes=attributes,
-        pseudo={"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
-                "AWS::StackName": PREFIX, "AWS::URLSuffix": "amazonaws.com"},
+        pseudo={
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::StackName": PREFIX,
+            "AWS::URLSuffix": "amazonaws.com",
+        },
     )
 
     # Dead-letter wiring needs every queue's ARN, so it comes after all queues exist.

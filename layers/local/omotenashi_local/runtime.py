@@ -11,8 +11,8 @@ import queue as queue_module
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs
@@ -77,7 +77,12 @@ class FunctionPool:
 
 
 def api_gateway_event(
-    method: str, raw_path: str, headers: dict[str, str], body: bytes, resource: str, source_ip: str = "127.0.0.1"
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    resource: str,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     path, _, query = raw_path.partition("?")
     multi_query = parse_qs(query, keep_blank_values=True) if query else {}
@@ -95,7 +100,7 @@ def api_gateway_event(
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": {"proxy": path[len(prefix):]} if "{proxy+}" in resource else None,
+        "pathParameters": {"proxy": path[len(prefix) :]} if "{proxy+}" in resource else None,
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource,
@@ -123,7 +128,7 @@ class SqsPoller:
         self.pool = pool
         self.batch_size = min(int(batch_size), 10)
         self.region = region
-        self._sqs = boto3.client("sqs", region_name=region)
+        self._sqs: Any = boto3.client("sqs", region_name=region)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.invocations = 0
@@ -158,7 +163,8 @@ class SqsPoller:
             if message["MessageId"] in failed:
                 receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
                 self._sqs.change_message_visibility(
-                    QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"],
+                    QueueUrl=self.queue.url,
+                    ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=self.retry_delay(receives),
                 )
         return len(messages)

@@ -21,7 +21,7 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
         server_version = "omotenashi-local"
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return  # the API function logs; access logs would drown the banner
 
         def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -67,8 +67,11 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
             elif path == "/_local/outbox" and method == "GET":
                 self._json(200, {"messages": stack.outbox()})
             elif path == "/_local/outbox.html" and method == "GET":
-                self._send(200, {"Content-Type": "text/html; charset=utf-8"},
-                           render_html(stack.outbox()).encode("utf-8"))
+                self._send(
+                    200,
+                    {"Content-Type": "text/html; charset=utf-8"},
+                    render_html(stack.outbox()).encode("utf-8"),
+                )
             elif path == "/_local/clock" and method == "GET":
                 self._json(200, {"now": clock.isoformat(clock.now())})
             elif path == "/_local/clock/advance" and method == "POST":
@@ -89,9 +92,16 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
                 or not math.isfinite(seconds)
                 or seconds < 0
             ):
-                self._json(422, {"error": {"type": "validation_error", "message": "invalid fields: seconds",
-                                           "fields": [{"field": "seconds",
-                                                       "message": "must be a number >= 0"}]}})
+                self._json(
+                    422,
+                    {
+                        "error": {
+                            "type": "validation_error",
+                            "message": "invalid fields: seconds",
+                            "fields": [{"field": "seconds", "message": "must be a number >= 0"}],
+                        }
+                    },
+                )
                 return
             self._json(200, {"now": stack.advance(float(seconds))})
 

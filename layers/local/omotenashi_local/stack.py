@@ -60,7 +60,9 @@ def _rate_seconds(expression: str) -> float:
 
 
 class LocalStack:
-    def __init__(self, *, demo_secret: str | None = None, api_instances: int = 4, worker_instances: int = 1) -> None:
+    def __init__(
+        self, *, demo_secret: str | None = None, api_instances: int = 4, worker_instances: int = 1
+    ) -> None:
         self.demo_secret = demo_secret or os.environ.get("OMOTENASHI_DEMO_SECRET") or DEFAULT_DEMO_SECRET
         for key, value in LOCAL_ENVIRONMENT.items():
             os.environ.setdefault(key, value)
@@ -93,8 +95,12 @@ class LocalStack:
                         SqsPoller(queue, pool, event.properties.get("BatchSize", 10), self.resources.region)
                     )
                 elif event.type in ("Schedule", "ScheduleV2"):
-                    expression = event.properties.get("Schedule") or event.properties.get("ScheduleExpression")
-                    self.schedules.append(Schedule(f"{spec.logical_id}-{event.name}", _rate_seconds(expression), pool))
+                    expression = event.properties.get("Schedule") or event.properties.get(
+                        "ScheduleExpression"
+                    )
+                    self.schedules.append(
+                        Schedule(f"{spec.logical_id}-{event.name}", _rate_seconds(str(expression)), pool)
+                    )
         self._scheduler_stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -106,8 +112,11 @@ class LocalStack:
                 event = api_gateway_event(method, raw_path, headers, body, route.resource)
                 result: dict[str, Any] = route.pool.invoke(event)
                 return result
-        return {"statusCode": 404, "headers": {"Content-Type": "application/json"},
-                "body": '{"error": {"type": "not_found", "message": "no such route"}}'}
+        return {
+            "statusCode": 404,
+            "headers": {"Content-Type": "application/json"},
+            "body": '{"error": {"type": "not_found", "message": "no such route"}}',
+        }
 
     # -- queues and schedules -------------------------------------------------------------------
     def drain(self) -> None:

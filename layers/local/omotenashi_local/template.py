@@ -21,7 +21,7 @@ class _CfnLoader(yaml.SafeLoader):
     pass
 
 
-def _construct(tag: str):  # type: ignore[no-untyped-def]
+def _construct(tag: str) -> Any:
     name = "Ref" if tag == "Ref" else f"Fn::{tag}"
 
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
@@ -38,8 +38,24 @@ def _construct(tag: str):  # type: ignore[no-untyped-def]
     return construct
 
 
-for _tag in ("Ref", "GetAtt", "Sub", "Join", "If", "Not", "Equals", "And", "Or", "Select", "Split",
-             "FindInMap", "ImportValue", "GetAZs", "Base64", "Condition"):
+for _tag in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "If",
+    "Not",
+    "Equals",
+    "And",
+    "Or",
+    "Select",
+    "Split",
+    "FindInMap",
+    "ImportValue",
+    "GetAZs",
+    "Base64",
+    "Condition",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _construct(_tag))
 
 
@@ -101,8 +117,13 @@ _SUB = re.compile(r"\$\{([^}]+)\}")
 class Resolver:
     """Resolves Ref / GetAtt / Sub against local physical resources."""
 
-    def __init__(self, parameters: dict[str, str], refs: dict[str, str], attributes: dict[tuple[str, str], str],
-                 pseudo: dict[str, str]) -> None:
+    def __init__(
+        self,
+        parameters: dict[str, str],
+        refs: dict[str, str],
+        attributes: dict[tuple[str, str], str],
+        pseudo: dict[str, str],
+    ) -> None:
         self.parameters = parameters
         self.refs = refs
         self.attributes = attributes
@@ -116,7 +137,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":

@@ -1,9 +1,11 @@
 """`omotenashi`: the ops CLI. Manages stores of a deployed stack and sends signed test requests.
 
-  omotenashi stores create demo --name "Demo" --sender shop@demo.example --staff staff@demo.example --stack omotenashi-dev
+  omotenashi stores create demo --name "Demo" --sender shop@demo.example \
+      --staff staff@demo.example --stack omotenashi-dev
   omotenashi stores show demo --stack omotenashi-dev
   omotenashi stores rotate-secret demo --stack omotenashi-dev
-  omotenashi request POST /v1/inquiries --url http://127.0.0.1:3000 --store demo --secret demo-secret --data '{...}'
+  omotenashi request POST /v1/inquiries --url http://127.0.0.1:3000 \
+      --store demo --secret demo-secret --data '{...}'
 
 Tables are found from the stack's outputs (--stack), or --stores-table, or STORES_TABLE.
 Secrets are printed once, when created; `show` never prints them.
@@ -90,8 +92,11 @@ def cmd_create(args: argparse.Namespace) -> int:
         from omotenashi.dal.stacks import verify_sender_domain
 
         domain = store.sender.rsplit("@", 1)[1]
-        view["ses_verification"] = {"domain": domain, "txt_record": f"_amazonses.{domain}",
-                                    "value": verify_sender_domain(domain)}
+        view["ses_verification"] = {
+            "domain": domain,
+            "txt_record": f"_amazonses.{domain}",
+            "value": verify_sender_domain(domain),
+        }
     _print(view)
     return 0
 
@@ -119,9 +124,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         return 1
     view = _public_view(store)
     view["signing_secret"] = secret.value
-    view["note"] = (
-        "New secret active now. " + ("Older secrets were retired." if args.retire_previous
-                                     else "The previous secret stays valid until the next rotation.")
+    view["note"] = "New secret active now. " + (
+        "Older secrets were retired."
+        if args.retire_previous
+        else "The previous secret stays valid until the next rotation."
     )
     _print(view)
     return 0
@@ -146,7 +152,10 @@ def cmd_request(args: argparse.Namespace) -> int:
     if args.idempotency_key:
         headers["Idempotency-Key"] = args.idempotency_key
     request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own
-        args.url.rstrip("/") + args.path, data=body if method != "GET" else None, headers=headers, method=method
+        args.url.rstrip("/") + args.path,
+        data=body if method != "GET" else None,
+        headers=headers,
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
@@ -184,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--locale", default="ja", choices=["ja", "en"])
     create.add_argument("--time-zone", default="Asia/Tokyo")
     create.add_argument("--sla-hours", type=int, default=24)
-    create.add_argument("--verify-sender", action="store_true", help="start SES verification of the sender domain")
+    create.add_argument(
+        "--verify-sender", action="store_true", help="start SES verification of the sender domain"
+    )
     table_options(create)
     create.set_defaults(func=cmd_create)
 

@@ -33,9 +33,7 @@ def _single_line(value: str) -> str:
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
-Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
-]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
 ChannelName = Literal["web_form", "email", "chat", "line", "sms", "social", "phone"]
 LocaleName = Literal["ja", "en"]
@@ -63,9 +61,13 @@ class InquiryIn(BaseModel):
         default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
     )
     priority: PriorityName | None = Field(default=None, description="Defaults to normal.")
-    headers: dict[
-        Annotated[str, StringConstraints(max_length=200)], Annotated[str, StringConstraints(max_length=2000)]
-    ] | None = Field(
+    headers: (
+        dict[
+            Annotated[str, StringConstraints(max_length=200)],
+            Annotated[str, StringConstraints(max_length=2000)],
+        ]
+        | None
+    ) = Field(
         default=None,
         max_length=100,
         description="For channel email: the original message's headers (loop protection reads them).",

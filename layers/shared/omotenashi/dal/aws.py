@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-_RETRIES = {"mode": "standard", "max_attempts": 3}
+_RETRIES: Any = {"mode": "standard", "max_attempts": 3}
 
 
 @functools.cache
@@ -16,7 +16,8 @@ def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(service, config=Config(retries=_RETRIES))  # type: ignore[call-overload]
+    session: Any = boto3.session.Session()
+    return session.client(service, config=Config(retries=_RETRIES))
 
 
 def reset() -> None:

@@ -26,7 +26,7 @@ def _to_domain(item: StoreItem) -> Store:
         store_id=item.store_id,
         name=item.name,
         sender=item.sender,
-        staff_addresses=tuple(item.staff_addresses or ()),
+        staff_addresses=tuple(str(a) for a in item.staff_addresses or ()),
         default_locale=cast(Locale, item.default_locale),
         time_zone=item.time_zone,
         sla_hours=int(item.sla_hours),

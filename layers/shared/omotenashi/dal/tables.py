@@ -30,7 +30,7 @@ class SecretAttribute(MapAttribute[str, Any]):
 
 class StoreItem(Model):
     class Meta:
-        table_name: str | None = None
+        table_name: str = ""  # set by bind()
 
     store_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -46,7 +46,7 @@ class StoreItem(Model):
 
 class InquiryItem(Model):
     class Meta:
-        table_name: str | None = None
+        table_name: str = ""  # set by bind()
 
     store_id = UnicodeAttribute(hash_key=True)
     inquiry_id = UnicodeAttribute(range_key=True)
@@ -79,7 +79,7 @@ class RateWindowItem(Model):
     """Recent auto-replies to one (store, hashed address): inquiry id -> epoch seconds sent."""
 
     class Meta:
-        table_name: str | None = None
+        table_name: str = ""  # set by bind()
 
     key = UnicodeAttribute(hash_key=True)
     hits = MapAttribute[str, Any](default=dict)
@@ -104,7 +104,7 @@ def bind() -> None:
         try:
             model.Meta.table_name = getattr(settings, attribute)
         except SettingsError:
-            model.Meta.table_name = None  # only an error if that table is used (the CLI needs one)
+            model.Meta.table_name = ""  # only an error if that table is used (the CLI needs one)
     _bound = True
 
 
@@ -112,5 +112,5 @@ def unbind() -> None:
     global _bound
     for model, _ in _MODELS:
         model._connection = None
-        model.Meta.table_name = None
+        model.Meta.table_name = ""
     _bound = False

@@ -50,7 +50,10 @@ class RawRequest:
         else:
             body = raw_body.encode("utf-8", "surrogateescape")
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-        query = {str(k): [str(x) for x in v] for k, v in (event.get("multiValueQueryStringParameters") or {}).items()}
+        query = {
+            str(k): [str(x) for x in v]
+            for k, v in (event.get("multiValueQueryStringParameters") or {}).items()
+        }
         if not query:
             query = {str(k): [str(v)] for k, v in (event.get("queryStringParameters") or {}).items()}
         return cls(
@@ -107,12 +110,18 @@ def authenticate(request: RawRequest) -> Store:
     raise AuthenticationFailed("unknown store or invalid signature")
 
 
-def guard(event: dict[str, Any], public_prefixes: tuple[str, ...]) -> tuple[RawRequest, Store | None, dict[str, Any] | None]:
+def guard(
+    event: dict[str, Any], public_prefixes: tuple[str, ...]
+) -> tuple[RawRequest, Store | None, dict[str, Any] | None]:
     """(request, authenticated store, early response). An early response ends the request."""
     request = RawRequest.from_event(event)
     if len(request.body) > MAX_BODY_BYTES:
-        return request, None, proxy_response(
-            413, error_body("payload_too_large", f"request body exceeds {MAX_BODY_BYTES} bytes")
+        return (
+            request,
+            None,
+            proxy_response(
+                413, error_body("payload_too_large", f"request body exceeds {MAX_BODY_BYTES} bytes")
+            ),
         )
     if not request.path.startswith("/v1/") or request.path.startswith(public_prefixes):
         return request, None, None
@@ -123,21 +132,33 @@ def guard(event: dict[str, Any], public_prefixes: tuple[str, ...]) -> tuple[RawR
         return request, None, _unauthorized(str(refusal))
     except DataAccessError:
         logger.exception("store lookup failed")
-        return request, None, proxy_response(
-            503, error_body("service_unavailable", "temporarily unavailable; retry"), {"Retry-After": "1"}
+        return (
+            request,
+            None,
+            proxy_response(
+                503, error_body("service_unavailable", "temporarily unavailable; retry"), {"Retry-After": "1"}
+            ),
         )
     try:
         request.body.decode("utf-8")
     except UnicodeDecodeError:
-        return request, store, proxy_response(400, error_body("invalid_json", "request body is not valid UTF-8 JSON"))
+        return (
+            request,
+            store,
+            proxy_response(400, error_body("invalid_json", "request body is not valid UTF-8 JSON")),
+        )
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
-        return request, store, proxy_response(
-            400,
-            error_body(
-                "invalid_header",
-                "Idempotency-Key must be 1-255 printable ASCII characters",
-                [{"field": "Idempotency-Key", "message": "must be 1-255 printable ASCII characters"}],
+        return (
+            request,
+            store,
+            proxy_response(
+                400,
+                error_body(
+                    "invalid_header",
+                    "Idempotency-Key must be 1-255 printable ASCII characters",
+                    [{"field": "Idempotency-Key", "message": "must be 1-255 printable ASCII characters"}],
+                ),
             ),
         )
     return request, store, None

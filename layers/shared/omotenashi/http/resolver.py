@@ -27,7 +27,7 @@ PUBLIC_PREFIXES = ("/v1/openapi.json", "/v1/docs", "/v1/unsubscribe")
 API_DESCRIPTION = (
     "Omotenashi storefront API. Every /v1 request (except the documentation and /v1/unsubscribe) "
     "carries X-Omotenashi-Store and X-Omotenashi-Signature: t=<unix seconds>,v1=<hex "
-    "HMAC-SHA256(secret, \"<t>.<METHOD>.<path>.<raw body>\")>. Optional Idempotency-Key header."
+    'HMAC-SHA256(secret, "<t>.<METHOD>.<path>.<raw body>")>. Optional Idempotency-Key header.'
 )
 
 
@@ -47,15 +47,15 @@ def create_resolver() -> APIGatewayRestResolver:
         version=__version__,
         description=API_DESCRIPTION,
         security_schemes={
-            "store": APIKey(name="X-Omotenashi-Store", in_=APIKeyIn.header),
-            "signature": APIKey(name="X-Omotenashi-Signature", in_=APIKeyIn.header),
+            "store": APIKey.model_validate({"name": "X-Omotenashi-Store", "in": APIKeyIn.header}),
+            "signature": APIKey.model_validate({"name": "X-Omotenashi-Signature", "in": APIKeyIn.header}),
         },
         security=[{"store": [], "signature": []}],
     )
     app.enable_swagger(path="/v1/docs", title="Omotenashi API", version=__version__)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
-    def openapi_document():  # type: ignore[no-untyped-def]  # no annotation: Powertools would validate it
+    def openapi_document():  # no return annotation: Powertools would try to validate a Response
         return Response(status_code=200, content_type=JSON, body=app.get_openapi_json_schema())
 
     @app.exception_handler(RequestValidationError)

@@ -125,7 +125,9 @@ def _release_quietly(store_id: str, inquiry_id: str) -> None:
         inquiry_data.release_auto_reply(store_id, inquiry_id)
     except DataAccessError:
         # The lease will run out instead; the retry then claims again. Nothing was sent.
-        logger.warning("releasing auto-reply claim failed", extra={"store_id": store_id, "inquiry_id": inquiry_id})
+        logger.warning(
+            "releasing auto-reply claim failed", extra={"store_id": store_id, "inquiry_id": inquiry_id}
+        )
 
 
 def _record_sent(store_id: str, inquiry_id: str, ses_message_id: str) -> None:

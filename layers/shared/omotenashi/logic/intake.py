@@ -100,10 +100,10 @@ def accept_inquiry(
             return IntakeResult(202, accepted, replayed=False)
         return _replay(store, inquiry_id, fingerprint)
     except DataAccessError as error:
-        logger.warning(
-            "intake dependency failed", extra={"store_id": store.store_id, "error": str(error)}
-        )
-        raise ServiceUnavailable("temporarily unable to accept the inquiry; retry the same request") from error
+        logger.warning("intake dependency failed", extra={"store_id": store.store_id, "error": str(error)})
+        raise ServiceUnavailable(
+            "temporarily unable to accept the inquiry; retry the same request"
+        ) from error
 
 
 def _replay(store: Store, inquiry_id: str, fingerprint: str) -> IntakeResult:

@@ -134,7 +134,9 @@ def create_store(
     return store
 
 
-def rotate_secret(store_id: str, now: datetime, *, retire_previous: bool = False) -> tuple[Store, SigningSecret]:
+def rotate_secret(
+    store_id: str, now: datetime, *, retire_previous: bool = False
+) -> tuple[Store, SigningSecret]:
     """Add a new secret. The newest previous one stays valid (two active) unless retired."""
     store = store_data.get_store(store_id)
     if store is None:

@@ -8,8 +8,18 @@ from zoneinfo import ZoneInfo
 _JA_WEEKDAYS = "月火水木金土日"
 _EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 _JA_ZONE_NAMES = {"Asia/Tokyo": "日本時間"}
 

@@ -57,7 +57,9 @@ def available_locales(kind: str) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
 
 
-def render(kind: str, locale: str, context: dict[str, Any], *, store_id: str | None = None) -> RenderedMessage:
+def render(
+    kind: str, locale: str, context: dict[str, Any], *, store_id: str | None = None
+) -> RenderedMessage:
     root = templates_dir()
     env = _environment(str(root))
     parts: dict[str, str] = {}
