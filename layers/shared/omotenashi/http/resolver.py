@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from omotenashi import __version__
 from omotenashi.domain import Store
@@ -42,20 +41,10 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 
 def create_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
-    app.configure_openapi(
-        title="Omotenashi API",
-        version=__version__,
-        description=API_DESCRIPTION,
-        security_schemes={
-            "store": APIKey.model_validate({"name": "X-Omotenashi-Store", "in": APIKeyIn.header}),
-            "signature": APIKey.model_validate({"name": "X-Omotenashi-Signature", "in": APIKeyIn.header}),
-        },
-        security=[{"store": [], "signature": []}],
-    )
-    app.enable_swagger(path="/v1/docs", title="Omotenashi API", version=__version__)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_document():  # no return annotation: Powertools would try to validate a Response
+        _configure_docs(app)
         return Response(status_code=200, content_type=JSON, body=app.get_openapi_json_schema())
 
     @app.exception_handler(RequestValidationError)
@@ -95,10 +84,36 @@ def create_resolver() -> APIGatewayRestResolver:
     return app
 
 
+_DOCS_CONFIGURED = "_omotenashi_docs_configured"
+
+
+def _configure_docs(app: APIGatewayRestResolver) -> None:
+    """OpenAPI metadata and Swagger UI. Deferred to the first docs request: Powertools' OpenAPI
+    models cost about 65 ms to import, which every cold start would otherwise pay."""
+    if getattr(app, _DOCS_CONFIGURED, False):
+        return
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    app.configure_openapi(
+        title="Omotenashi API",
+        version=__version__,
+        description=API_DESCRIPTION,
+        security_schemes={
+            "store": APIKey.model_validate({"name": "X-Omotenashi-Store", "in": APIKeyIn.header}),
+            "signature": APIKey.model_validate({"name": "X-Omotenashi-Signature", "in": APIKeyIn.header}),
+        },
+        security=[{"store": [], "signature": []}],
+    )
+    app.enable_swagger(path="/v1/docs", title="Omotenashi API", version=__version__)
+    setattr(app, _DOCS_CONFIGURED, True)
+
+
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     request, store, early = guard(event, PUBLIC_PREFIXES)
     if early is not None:
         return early
+    if request.path.startswith("/v1/docs"):
+        _configure_docs(app)
     app.append_context(store=store, raw_body=request.body)
     try:
         return app.resolve(event, context)
