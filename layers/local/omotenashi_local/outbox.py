@@ -51,9 +51,9 @@ def parse(message_id: str, raw: bytes | str, destinations: list[str] | None) -> 
     }
 
 
-def messages(region: str) -> list[dict[str, Any]]:
+def messages(region: str, offset: int = 0) -> list[dict[str, Any]]:
     result = []
-    for raw in _raw_messages(region):
+    for raw in _raw_messages(region)[offset:]:
         data = getattr(raw, "raw_data", None)
         if data is None:  # a simple (non-raw) email; the stack sends raw only, but show it anyway
             result.append(

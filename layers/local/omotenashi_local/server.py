@@ -7,6 +7,7 @@ import json
 import math
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from omotenashi import clock
 from omotenashi_local.outbox import render_html
@@ -65,7 +66,14 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
             if path == "/_local/health" and method == "GET":
                 self._json(200, {"ok": True})
             elif path == "/_local/outbox" and method == "GET":
-                self._json(200, {"messages": stack.outbox()})
+                # ?offset=N skips the first N messages (cheap polling for tools and benchmarks).
+                query = parse_qs(self.path.partition("?")[2])
+                try:
+                    offset = max(0, int(query.get("offset", ["0"])[0]))
+                except ValueError:
+                    self._error(422, "validation_error", "offset must be an integer")
+                    return
+                self._json(200, {"messages": stack.outbox(offset)})
             elif path == "/_local/outbox.html" and method == "GET":
                 self._send(
                     200,

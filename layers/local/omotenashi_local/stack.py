@@ -139,8 +139,8 @@ class LocalStack:
             self.drain()
             return clock.isoformat(clock.now())
 
-    def outbox(self) -> list[dict[str, Any]]:
-        return outbox.messages(self.resources.region)
+    def outbox(self, offset: int = 0) -> list[dict[str, Any]]:
+        return outbox.messages(self.resources.region, offset)
 
     # -- background operation (make run) -------------------------------------------------------
     def start_background(self) -> None:

@@ -1,0 +1,131 @@
+"""Local stack under load: 500 inquiries from 10 concurrent clients over HTTP.
+
+Prints POST-to-auto-reply-in-outbox latency (p50/p95), inquiries per second (accepted and
+delivered), and counts of lost and duplicated auto-replies (both must be zero).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from _common import ROOT, percentile
+
+INQUIRIES = int(os.environ.get("BENCH_INQUIRIES", "500"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10"))
+SECRET = "bench-secret"
+DELIVERY_TIMEOUT = 120.0
+
+
+def start_stack(log_path: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PORT="0", OMOTENASHI_DEMO_SECRET=SECRET, OMOTENASHI_LOG_LEVEL="ERROR")
+    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "layers/local", "."))
+    log = log_path.open("w")
+    process = subprocess.Popen([sys.executable, "-m", "omotenashi_local"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+        if match:
+            return process, match.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit("local stack did not start:\n" + log_path.read_text())
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT / "layers" / "shared"))
+    from omotenashi.logic.signing import sign_header
+
+    with tempfile.TemporaryDirectory() as scratch:
+        process, base = start_stack(Path(scratch) / "stack.log")
+        try:
+            posted_at: dict[str, float] = {}
+            delivered_at: dict[str, float] = {}
+            counts: dict[str, int] = {}
+            errors: list[str] = []
+            lock = threading.Lock()
+            done_posting = threading.Event()
+
+            def post(i: int) -> None:
+                body = json.dumps({
+                    "customer": {"email": f"load{i}@example.jp", "locale": "ja" if i % 2 else "en"},
+                    "channel": "web_form", "subject": f"負荷試験 {i}", "message": "配送状況を教えてください。",
+                    "external_id": f"load-{i}",
+                }, ensure_ascii=False).encode()
+                headers = {"Content-Type": "application/json", "X-Omotenashi-Store": "demo",
+                           "X-Omotenashi-Signature": sign_header(SECRET, int(time.time()), "POST", "/v1/inquiries", body)}
+                start = time.perf_counter()
+                request = urllib.request.Request(f"{base}/v1/inquiries", data=body, headers=headers, method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        inquiry_id = json.loads(response.read())["inquiry_id"]
+                except Exception as error:  # noqa: BLE001 - counted and printed
+                    with lock:
+                        errors.append(repr(error))
+                    return
+                with lock:
+                    posted_at[inquiry_id] = start
+
+            def watch() -> None:
+                offset = 0
+                while True:
+                    with urllib.request.urlopen(f"{base}/_local/outbox?offset={offset}", timeout=30) as response:
+                        messages = json.loads(response.read())["messages"]
+                    now = time.perf_counter()
+                    offset += len(messages)
+                    for message in messages:
+                        match = re.search(r"inq_[a-z0-9]+", message["subject"])
+                        if match:
+                            key = match.group(0)
+                            with lock:
+                                counts[key] = counts.get(key, 0) + 1
+                                delivered_at.setdefault(key, now)
+                    with lock:
+                        finished = done_posting.is_set() and set(posted_at) <= set(delivered_at)
+                    if finished or now - started > DELIVERY_TIMEOUT:
+                        return
+                    time.sleep(0.02)
+
+            started = time.perf_counter()
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+                list(pool.map(post, range(INQUIRIES)))
+            posting_seconds = time.perf_counter() - started
+            done_posting.set()
+            watcher.join()
+            total_seconds = max(delivered_at.values(), default=started) - started
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+    latencies = [delivered_at[i] - posted_at[i] for i in posted_at if i in delivered_at]
+    lost = [i for i in posted_at if i not in delivered_at]
+    duplicated = [i for i, n in counts.items() if n > 1]
+    print(f"== Local stack: {INQUIRIES} inquiries from {CLIENTS} concurrent clients ==")
+    print(f"accepted (202)            : {len(posted_at)}   request errors: {len(errors)}")
+    print(f"intake throughput         : {len(posted_at) / posting_seconds:7.1f} inquiries/s")
+    print(f"end-to-end throughput     : {len(latencies) / total_seconds:7.1f} auto-replies/s")
+    print(f"POST -> outbox latency    : p50 {percentile(latencies, 50) * 1000:7.1f} ms   "
+          f"p95 {percentile(latencies, 95) * 1000:7.1f} ms   max {max(latencies, default=0) * 1000:7.1f} ms")
+    print(f"lost auto-replies         : {len(lost)}")
+    print(f"duplicated auto-replies   : {len(duplicated)}")
+    if errors:
+        print("first errors:", errors[:3])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Runs every benchmark and prints its figures (`make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script in ("api_calls.py", "cold_import.py", "local_stack_load.py"):
+    print(flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True, cwd=HERE)
