@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_VENV := .sam-venv
-SAM_PYTHON ?= python3.12
+# SAM CLI and `sam build` need python3.12 (the Lambda runtime); pyenv installs may not be on PATH.
+SAM_PYTHON ?= $(shell command -v python3.12 2>/dev/null | grep -v shims || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
@@ -37,12 +38,13 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 $(SAM):
+	@test -n "$(SAM_PYTHON)" || { echo "python3.12 is needed for sam build (set SAM_PYTHON)"; exit 1; }
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 
 ## build: sam build (SAM CLI lives in its own venv: it pins its own boto3)
 build: $(SAM)
-	$(SAM) build --config-env $${ENV:-dev}
+	PATH="$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build --config-env $${ENV:-dev}
 
 ## deploy: sam deploy to ENV (dev by default; needs AWS credentials)
 deploy: build

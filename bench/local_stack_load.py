@@ -21,6 +21,7 @@ from pathlib import Path
 from _common import ROOT, percentile
 
 INQUIRIES = int(os.environ.get("BENCH_INQUIRIES", "500"))
+PACED = int(os.environ.get("BENCH_PACED", "30"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10"))
 SECRET = "bench-secret"
 DELIVERY_TIMEOUT = 120.0
@@ -108,21 +109,42 @@ def main() -> None:
             done_posting.set()
             watcher.join()
             total_seconds = max(delivered_at.values(), default=started) - started
+
+            load_ids = set(posted_at)
+            # Unloaded latency: one inquiry at a time, each waiting for its auto-reply.
+            paced: list[float] = []
+            offset = sum(counts.values())
+            for i in range(PACED):
+                before = len(posted_at)
+                post(INQUIRIES + i)
+                if len(posted_at) == before:
+                    continue
+                start = time.perf_counter()
+                while time.perf_counter() - start < 30:
+                    with urllib.request.urlopen(f"{base}/_local/outbox?offset={offset}", timeout=30) as response:
+                        fresh = json.loads(response.read())["messages"]
+                    if fresh:
+                        paced.append(time.perf_counter() - start)
+                        offset += len(fresh)
+                        break
+                    time.sleep(0.005)
         finally:
             process.terminate()
             process.wait(timeout=15)
 
-    latencies = [delivered_at[i] - posted_at[i] for i in posted_at if i in delivered_at]
-    lost = [i for i in posted_at if i not in delivered_at]
+    latencies = [delivered_at[i] - posted_at[i] for i in load_ids if i in delivered_at]
+    lost = [i for i in load_ids if i not in delivered_at]
     duplicated = [i for i, n in counts.items() if n > 1]
     print(f"== Local stack: {INQUIRIES} inquiries from {CLIENTS} concurrent clients ==")
-    print(f"accepted (202)            : {len(posted_at)}   request errors: {len(errors)}")
-    print(f"intake throughput         : {len(posted_at) / posting_seconds:7.1f} inquiries/s")
+    print(f"accepted (202)            : {len(load_ids)}   request errors: {len(errors)}")
+    print(f"intake throughput         : {len(load_ids) / posting_seconds:7.1f} inquiries/s")
     print(f"end-to-end throughput     : {len(latencies) / total_seconds:7.1f} auto-replies/s")
     print(f"POST -> outbox latency    : p50 {percentile(latencies, 50) * 1000:7.1f} ms   "
           f"p95 {percentile(latencies, 95) * 1000:7.1f} ms   max {max(latencies, default=0) * 1000:7.1f} ms")
     print(f"lost auto-replies         : {len(lost)}")
     print(f"duplicated auto-replies   : {len(duplicated)}")
+    print(f"unloaded latency ({len(paced)} one at a time): p50 {percentile(paced, 50) * 1000:6.1f} ms   "
+          f"p95 {percentile(paced, 95) * 1000:6.1f} ms")
     if errors:
         print("first errors:", errors[:3])
 

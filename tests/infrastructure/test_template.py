@@ -174,3 +174,14 @@ def test_samconfig_has_dev_and_prod():
     assert config["default"]["global"]["parameters"]["template_file"] == "infra/template.yaml" or (
         config["default"]["build"]["parameters"].get("template_file") == "infra/template.yaml"
     )
+
+
+def test_layer_ships_the_message_templates():
+    """`sam build` copies layers/shared into the layer; templates/ reaches it through this link
+    (checked by hand with `make build`: .aws-sam/build/SharedLayer/python/omotenashi/templates)."""
+    link = ROOT / "layers" / "shared" / "omotenashi" / "templates"
+    assert link.is_symlink()
+    assert link.resolve() == (ROOT / "templates").resolve()
+    from omotenashi.messaging.templates import templates_dir
+
+    assert templates_dir().resolve() == (ROOT / "templates").resolve()

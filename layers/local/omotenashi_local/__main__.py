@@ -41,7 +41,7 @@ def main() -> int:
     from omotenashi_local.server import make_server
     from omotenashi_local.stack import LocalStack
 
-    stack = LocalStack()
+    stack = LocalStack(worker_instances=int(os.environ.get("OMOTENASHI_WORKER_CONCURRENCY", "2")))
     stack.start_background()
     server = make_server(stack, host, port)
     url = f"http://{host}:{server.server_address[1]}"

@@ -91,9 +91,11 @@ class LocalStack:
                     self.routes.append(ApiRoute(event.properties["Path"], event.properties["Method"], pool))
                 elif event.type == "SQS":
                     queue = queues_by_arn[event.properties["Queue"]]
-                    self.pollers.append(
-                        SqsPoller(queue, pool, event.properties.get("BatchSize", 10), self.resources.region)
-                    )
+                    # One poller per warm instance: Lambda runs that many batches at once.
+                    for _ in range(worker_instances):
+                        self.pollers.append(
+                            SqsPoller(queue, pool, event.properties.get("BatchSize", 10), self.resources.region)
+                        )
                 elif event.type in ("Schedule", "ScheduleV2"):
                     expression = event.properties.get("Schedule") or event.properties.get(
                         "ScheduleExpression"
