@@ -31,15 +31,21 @@ def main() -> None:
             headers = {
                 "Content-Type": "application/json",
                 "X-Omotenashi-Store": "demo",
-                "X-Omotenashi-Signature": sign_header(stack.demo_secret, int(time.time()), "POST", "/v1/inquiries", data),
+                "X-Omotenashi-Signature": sign_header(
+                    stack.demo_secret, int(time.time()), "POST", "/v1/inquiries", data
+                ),
             }
             if key:
                 headers["Idempotency-Key"] = key
             return int(stack.api("POST", "/v1/inquiries", headers, data)["statusCode"])
 
         def body(i: int) -> dict:
-            return {"customer": {"email": f"c{i}@example.jp"}, "channel": "web_form", "subject": f"質問 {i}",
-                    "message": "いつ届きますか？"}
+            return {
+                "customer": {"email": f"c{i}@example.jp"},
+                "channel": "web_form",
+                "subject": f"質問 {i}",
+                "message": "いつ届きますか？",
+            }
 
         assert post(body(-1)) == 202  # cold: loads the store into the cache
         per_request: list[int] = []
@@ -60,13 +66,19 @@ def main() -> None:
 
     print("== AWS calls per accepted first-time inquiry (API function, warm) ==")
     print(f"requests measured        : {REQUESTS}")
-    print(f"calls per request        : min {min(per_request)}  max {max(per_request)}  "
-          f"mean {sum(per_request) / len(per_request):.2f}   (goal: at most 2)")
+    print(
+        f"calls per request        : min {min(per_request)}  max {max(per_request)}  "
+        f"mean {sum(per_request) / len(per_request):.2f}   (goal: at most 2)"
+    )
     print("breakdown over all       : " + ", ".join(f"{k} x{v}" for k, v in sorted(operations.items())))
-    print(f"replay of a known key    : {len(replay_log.calls)} calls "
-          f"({', '.join(f'{s}:{o}' for s, o in replay_log.calls)})")
-    worker_ops = [f"{s}:{o}" for s, o in worker_log.calls if not (s == "sqs")]
-    print(f"worker per auto-reply    : {len(worker_ops)} calls excluding queue polling ({', '.join(worker_ops)})")
+    print(
+        f"replay of a known key    : {len(replay_log.calls)} calls "
+        f"({', '.join(f'{s}:{o}' for s, o in replay_log.calls)})"
+    )
+    worker_ops = [f"{s}:{o}" for s, o in worker_log.calls if s != "sqs"]
+    print(
+        f"worker per auto-reply    : {len(worker_ops)} calls, queue polling aside ({', '.join(worker_ops)})"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,14 @@ def start_stack(log_path: Path) -> tuple[subprocess.Popen[str], str]:
     env.update(PORT="0", OMOTENASHI_DEMO_SECRET=SECRET, OMOTENASHI_LOG_LEVEL="ERROR")
     env["PYTHONPATH"] = os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "layers/local", "."))
     log = log_path.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "omotenashi_local"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "omotenashi_local"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         match = re.search(r"running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
@@ -61,19 +67,31 @@ def main() -> None:
             done_posting = threading.Event()
 
             def post(i: int) -> None:
-                body = json.dumps({
-                    "customer": {"email": f"load{i}@example.jp", "locale": "ja" if i % 2 else "en"},
-                    "channel": "web_form", "subject": f"負荷試験 {i}", "message": "配送状況を教えてください。",
-                    "external_id": f"load-{i}",
-                }, ensure_ascii=False).encode()
-                headers = {"Content-Type": "application/json", "X-Omotenashi-Store": "demo",
-                           "X-Omotenashi-Signature": sign_header(SECRET, int(time.time()), "POST", "/v1/inquiries", body)}
+                body = json.dumps(
+                    {
+                        "customer": {"email": f"load{i}@example.jp", "locale": "ja" if i % 2 else "en"},
+                        "channel": "web_form",
+                        "subject": f"負荷試験 {i}",
+                        "message": "配送状況を教えてください。",
+                        "external_id": f"load-{i}",
+                    },
+                    ensure_ascii=False,
+                ).encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Omotenashi-Store": "demo",
+                    "X-Omotenashi-Signature": sign_header(
+                        SECRET, int(time.time()), "POST", "/v1/inquiries", body
+                    ),
+                }
                 start = time.perf_counter()
-                request = urllib.request.Request(f"{base}/v1/inquiries", data=body, headers=headers, method="POST")
+                request = urllib.request.Request(
+                    f"{base}/v1/inquiries", data=body, headers=headers, method="POST"
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=30) as response:
                         inquiry_id = json.loads(response.read())["inquiry_id"]
-                except Exception as error:  # noqa: BLE001 - counted and printed
+                except Exception as error:
                     with lock:
                         errors.append(repr(error))
                     return
@@ -83,7 +101,9 @@ def main() -> None:
             def watch() -> None:
                 offset = 0
                 while True:
-                    with urllib.request.urlopen(f"{base}/_local/outbox?offset={offset}", timeout=30) as response:
+                    with urllib.request.urlopen(
+                        f"{base}/_local/outbox?offset={offset}", timeout=30
+                    ) as response:
                         messages = json.loads(response.read())["messages"]
                     now = time.perf_counter()
                     offset += len(messages)
@@ -121,7 +141,9 @@ def main() -> None:
                     continue
                 start = time.perf_counter()
                 while time.perf_counter() - start < 30:
-                    with urllib.request.urlopen(f"{base}/_local/outbox?offset={offset}", timeout=30) as response:
+                    with urllib.request.urlopen(
+                        f"{base}/_local/outbox?offset={offset}", timeout=30
+                    ) as response:
                         fresh = json.loads(response.read())["messages"]
                     if fresh:
                         paced.append(time.perf_counter() - start)
@@ -139,12 +161,16 @@ def main() -> None:
     print(f"accepted (202)            : {len(load_ids)}   request errors: {len(errors)}")
     print(f"intake throughput         : {len(load_ids) / posting_seconds:7.1f} inquiries/s")
     print(f"end-to-end throughput     : {len(latencies) / total_seconds:7.1f} auto-replies/s")
-    print(f"POST -> outbox latency    : p50 {percentile(latencies, 50) * 1000:7.1f} ms   "
-          f"p95 {percentile(latencies, 95) * 1000:7.1f} ms   max {max(latencies, default=0) * 1000:7.1f} ms")
+    print(
+        f"POST -> outbox latency    : p50 {percentile(latencies, 50) * 1000:7.1f} ms   "
+        f"p95 {percentile(latencies, 95) * 1000:7.1f} ms   max {max(latencies, default=0) * 1000:7.1f} ms"
+    )
     print(f"lost auto-replies         : {len(lost)}")
     print(f"duplicated auto-replies   : {len(duplicated)}")
-    print(f"unloaded latency ({len(paced)} one at a time): p50 {percentile(paced, 50) * 1000:6.1f} ms   "
-          f"p95 {percentile(paced, 95) * 1000:6.1f} ms")
+    print(
+        f"unloaded latency ({len(paced)} one at a time): p50 {percentile(paced, 50) * 1000:6.1f} ms   "
+        f"p95 {percentile(paced, 95) * 1000:6.1f} ms"
+    )
     if errors:
         print("first errors:", errors[:3])
 

@@ -94,7 +94,9 @@ class LocalStack:
                     # One poller per warm instance: Lambda runs that many batches at once.
                     for _ in range(worker_instances):
                         self.pollers.append(
-                            SqsPoller(queue, pool, event.properties.get("BatchSize", 10), self.resources.region)
+                            SqsPoller(
+                                queue, pool, event.properties.get("BatchSize", 10), self.resources.region
+                            )
                         )
                 elif event.type in ("Schedule", "ScheduleV2"):
                     expression = event.properties.get("Schedule") or event.properties.get(
