@@ -51,12 +51,13 @@ def aws_calls() -> Iterator[CallLog]:
 @contextlib.contextmanager
 def _patched(make_replacement: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
     """Install a wrapper around whatever is installed now, so patches nest."""
-    previous = botocore.client.BaseClient._make_api_call
-    botocore.client.BaseClient._make_api_call = make_replacement(previous)  # type: ignore[method-assign]
+    base: Any = botocore.client.BaseClient  # the stubs do not declare _make_api_call
+    previous = base._make_api_call
+    base._make_api_call = make_replacement(previous)
     try:
         yield
     finally:
-        botocore.client.BaseClient._make_api_call = previous  # type: ignore[method-assign]
+        base._make_api_call = previous
 
 
 @contextlib.contextmanager
@@ -81,13 +82,11 @@ def aws_fault(
                 and (when is None or when(api_params))
             ):
                 failures[0] += 1
-                raise ClientError(
-                    {
-                        "Error": {"Code": code, "Message": "injected fault"},
-                        "ResponseMetadata": {"HTTPStatusCode": 400},
-                    },
-                    operation_name,
-                )
+                response: Any = {
+                    "Error": {"Code": code, "Message": "injected fault"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                }
+                raise ClientError(response, operation_name)
             return inner(self, operation_name, api_params)
 
         return faulty
