@@ -102,17 +102,40 @@ def test_ses_throttled_then_released_claim_also_fails(stack):
     assert len(auto_replies(stack, inquiry_id)) == 1
 
 
-def test_api_enqueue_failure_answers_503_and_retry_recovers(stack):
+def test_api_enqueue_failure_answers_503_writes_nothing_and_retry_recovers(stack):
     with aws_fault("sqs", "SendMessage") as failures:
         reply = call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": "retry-me"})
     assert failures[0] == 1
     assert reply.status == 503
     assert reply.headers.get("Retry-After")
+    assert item_count(stack, "InquiriesTable") == 0  # withdrawn: a 503 leaves no partial write
     retry = call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": "retry-me"})
     assert retry.status == 202
     assert item_count(stack, "InquiriesTable") == 1
     stack.drain()
     assert len(auto_replies(stack)) == 1
+
+
+def test_enqueue_and_withdraw_both_failing_still_loses_nothing_on_retry(stack):
+    with aws_fault("sqs", "SendMessage"), aws_fault("dynamodb", "DeleteItem"):
+        reply = call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": "twice-unlucky"})
+    assert reply.status == 503
+    assert item_count(stack, "InquiriesTable") == 1  # stranded, but the retry finds it
+    retry = call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": "twice-unlucky"})
+    assert retry.status == 202
+    stack.drain()
+    assert len(auto_replies(stack)) == 1
+
+
+def test_message_for_withdrawn_inquiry_is_skipped_not_dead_lettered(stack):
+    sqs = boto3.client("sqs")
+    queue = stack.resources.queues["InquiryQueue"]
+    sqs.send_message(
+        QueueUrl=queue.url, MessageBody=json.dumps({"store_id": "demo", "inquiry_id": "inq_gone"})
+    )
+    stack.drain()
+    assert queue_depth(stack) == 0
+    assert auto_replies(stack) == []
 
 
 def test_api_store_failure_answers_503_and_writes_nothing(stack):
@@ -128,15 +151,11 @@ def test_poison_message_lands_in_dead_letter_queue(stack):
     queue = stack.resources.queues["InquiryQueue"]
     dlq = stack.resources.queues["InquiryDeadLetterQueue"]
     sqs.send_message(QueueUrl=queue.url, MessageBody="{not json")
-    sqs.send_message(
-        QueueUrl=queue.url, MessageBody=json.dumps({"store_id": "demo", "inquiry_id": "inq_missing"})
-    )
+    sqs.send_message(QueueUrl=queue.url, MessageBody=json.dumps({"store_id": "demo"}))
     good = _accept(stack)
     for _ in range(8):  # more rounds than maxReceiveCount (5)
         _redeliver_now(stack)
     dead = sqs.receive_message(QueueUrl=dlq.url, MaxNumberOfMessages=10)["Messages"]
-    assert sorted(m["Body"] for m in dead) == sorted(
-        ["{not json", json.dumps({"store_id": "demo", "inquiry_id": "inq_missing"})]
-    )
+    assert sorted(m["Body"] for m in dead) == sorted(["{not json", json.dumps({"store_id": "demo"})])
     assert len(auto_replies(stack, good)) == 1
     assert queue_depth(stack) == len(dead)  # only the DLQ still holds messages

@@ -79,6 +79,20 @@ def create_if_absent(inquiry: Inquiry) -> bool:
     return True
 
 
+def delete_unprocessed(store_id: str, inquiry_id: str, *, request_hash: str) -> bool:
+    """Undo an intake whose hand-off failed: only our own, still untouched, inquiry is removed."""
+    bind()
+    item = InquiryItem(store_id=store_id, inquiry_id=inquiry_id)
+    condition = (InquiryItem.request_hash == request_hash) & (InquiryItem.auto_reply_state == "pending")
+    try:
+        item.delete(condition=condition)
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError("withdrawing an inquiry failed") from error
+    return True
+
+
 def get(store_id: str, inquiry_id: str, *, consistent: bool = False) -> Inquiry | None:
     bind()
     try:

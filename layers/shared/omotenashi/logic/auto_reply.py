@@ -35,11 +35,7 @@ KIND = "inquiry_auto_reply"
 CLAIM_LEASE = timedelta(minutes=2)
 _RECORD_ATTEMPTS = 4
 
-Outcome = Literal["sent", "already_done", "suppressed", "claimed_elsewhere"]
-
-
-class InquiryMissing(Exception):
-    """The queue names an inquiry that does not exist: a poison message."""
+Outcome = Literal["sent", "already_done", "suppressed", "missing"]
 
 
 class ClaimHeld(Exception):
@@ -82,15 +78,19 @@ def compose(store: Store, inquiry: Inquiry) -> OutboundEmail:
 
 def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
     inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
-    if inquiry is None:
-        raise InquiryMissing(f"{store_id}/{inquiry_id}")
     log = {"store_id": store_id, "inquiry_id": inquiry_id}
+    if inquiry is None:
+        # Intake withdraws an inquiry whose enqueue reported failure; if that message was in fact
+        # delivered it lands here. Nothing to send, and nothing a retry could fix.
+        metrics.add_metric(name="AutoReplyInquiryMissing", unit="Count", value=1)
+        logger.warning("auto-reply for a missing inquiry skipped", extra=log)
+        return AutoReplyResult("missing")
     if inquiry.auto_reply_state in ("sent", "suppressed"):
         logger.info("auto-reply already done", extra=log)
         return AutoReplyResult("already_done")
     store = directory.get(store_id)
-    if store is None:
-        raise InquiryMissing(f"store {store_id}")
+    if store is None:  # an inquiry outlived its store: keep the message (DLQ) for a person to see
+        raise LookupError(f"store {store_id} not found")
 
     now = clock.now()
     reason = automated_reason(inquiry, store)

@@ -16,7 +16,7 @@ from typing import Any
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import queue
-from omotenashi.dal.errors import DataAccessError
+from omotenashi.dal.errors import DataAccessError, QueueError
 from omotenashi.domain import Customer, Inquiry, Store
 from omotenashi.logic.deadlines import reply_due_at
 from omotenashi.logic.errors import IdempotencyConflict, ServiceUnavailable
@@ -94,7 +94,7 @@ def accept_inquiry(
     try:
         created = inquiry_data.create_if_absent(inquiry)
         if created:
-            queue.enqueue_inquiry(store.store_id, inquiry_id)
+            _hand_off(inquiry)
             metrics.add_metric(name="InquiryAccepted", unit="Count", value=1)
             logger.info("inquiry accepted", extra={"store_id": store.store_id, "inquiry_id": inquiry_id})
             return IntakeResult(202, accepted, replayed=False)
@@ -104,6 +104,23 @@ def accept_inquiry(
         raise ServiceUnavailable(
             "temporarily unable to accept the inquiry; retry the same request"
         ) from error
+
+
+def _hand_off(inquiry: Inquiry) -> None:
+    """Enqueue, or withdraw the stored inquiry so that a 503 means "nothing happened" and the
+    client's retry starts clean (a 503 that left the inquiry behind would be a partial write)."""
+    try:
+        queue.enqueue_inquiry(inquiry.store_id, inquiry.inquiry_id)
+    except QueueError:
+        try:
+            inquiry_data.delete_unprocessed(
+                inquiry.store_id, inquiry.inquiry_id, request_hash=inquiry.request_hash
+            )
+        except DataAccessError:
+            # Two failures in a row: the inquiry stays stored; the retry with the same key
+            # replays it and enqueues it again, so nothing is lost.
+            logger.warning("withdrawing an inquiry failed", extra={"inquiry_id": inquiry.inquiry_id})
+        raise
 
 
 def _replay(store: Store, inquiry_id: str, fingerprint: str) -> IntakeResult:
