@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -18,7 +16,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import ROOT, percentile
+from _common import percentile
 
 INQUIRIES = int(os.environ.get("BENCH_INQUIRIES", "500"))
 PACED = int(os.environ.get("BENCH_PACED", "30"))
@@ -27,37 +25,14 @@ SECRET = "bench-secret"
 DELIVERY_TIMEOUT = 120.0
 
 
-def start_stack(log_path: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(PORT="0", OMOTENASHI_DEMO_SECRET=SECRET, OMOTENASHI_LOG_LEVEL="ERROR")
-    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "layers/local", "."))
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "omotenashi_local"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
-        if match:
-            return process, match.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("local stack did not start:\n" + log_path.read_text())
-
-
 def main() -> None:
-    sys.path.insert(0, str(ROOT / "layers" / "shared"))
     from omotenashi.logic.signing import sign_header
+    from omotenashi_local.launcher import start_local_stack
 
     with tempfile.TemporaryDirectory() as scratch:
-        process, base = start_stack(Path(scratch) / "stack.log")
+        process, base = start_local_stack(
+            Path(scratch) / "stack.log", {"OMOTENASHI_DEMO_SECRET": SECRET, "OMOTENASHI_LOG_LEVEL": "ERROR"}
+        )
         try:
             posted_at: dict[str, float] = {}
             delivered_at: dict[str, float] = {}

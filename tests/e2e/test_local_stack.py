@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from omotenashi_local.launcher import StartFailed, start_local_stack
 from tests.support import inquiry_body, signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,30 +25,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(PORT="0", PYTHONUNBUFFERED="1", OMOTENASHI_DEMO_SECRET="e2e-secret")
     log_path = tmp_path_factory.mktemp("local-stack") / "stdout.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "omotenashi_local"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and url is None and process.poll() is None:
-        match = re.search(r"running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
-        if match:
-            url = match.group(1)
-        else:
-            time.sleep(0.1)
-    if url is None:
-        process.kill()
-        pytest.fail("local stack did not start:\n" + log_path.read_text())
-    time.sleep(0.2)
+    try:
+        process, url = start_local_stack(log_path, {"OMOTENASHI_DEMO_SECRET": "e2e-secret"})
+    except StartFailed as error:
+        pytest.fail(str(error))
     banner = log_path.read_text()
     assert "e2e-secret" in banner and "store id  : demo" in banner
     yield url
@@ -58,8 +39,6 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         process.kill()
         pytest.fail("local stack did not stop on SIGINT")
-    finally:
-        log.close()
 
 
 def _request(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None):
