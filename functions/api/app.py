@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, current_store, serve
@@ -41,12 +41,21 @@ _ERRORS: dict[int | str, Any] = {
     tags=["inquiries"],
 )
 @tracer.capture_method
-def create_inquiry(inquiry: Annotated[InquiryIn, Body(embed=False)]) -> Response[InquiryAccepted]:
+def create_inquiry(
+    inquiry: Annotated[InquiryIn, Body(embed=False)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="1-255 printable characters; same key + same body within 24 h = same answer.",
+        ),
+    ] = None,
+) -> Response[InquiryAccepted]:
     result = intake.accept_inquiry(
         current_store(app),
         inquiry,
         app.current_event.json_body,
-        app.current_event.headers.get("Idempotency-Key"),
+        idempotency_key,
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return Response(

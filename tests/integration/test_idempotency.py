@@ -119,3 +119,15 @@ def test_header_key_takes_precedence_over_external_id(stack):
     a = call(stack, "POST", PATH, body, headers={"Idempotency-Key": "a"}).json
     b = call(stack, "POST", PATH, body, headers={"Idempotency-Key": "b"}).json
     assert a["inquiry_id"] != b["inquiry_id"]
+
+
+def test_idempotency_header_name_is_case_insensitive(stack):
+    for name in ("idempotency-key", "IDEMPOTENCY-KEY", "Idempotency-key"):
+        assert call(stack, "POST", PATH, inquiry_body(), headers={name: "same"}).status == 202
+    assert item_count(stack, "InquiriesTable") == 1
+
+
+def test_openapi_documents_the_idempotency_header(stack):
+    document = call(stack, "GET", "/v1/openapi.json", sign=False).json
+    parameters = document["paths"]["/v1/inquiries"]["post"].get("parameters", [])
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)
