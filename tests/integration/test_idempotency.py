@@ -130,4 +130,4 @@ def test_idempotency_header_name_is_case_insensitive(stack):
 def test_openapi_documents_the_idempotency_header(stack):
     document = call(stack, "GET", "/v1/openapi.json", sign=False).json
     parameters = document["paths"]["/v1/inquiries"]["post"].get("parameters", [])
-    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)
+    assert any(p["name"].lower() == "idempotency-key" and p["in"] == "header" for p in parameters)
