@@ -45,6 +45,8 @@ def _configure_tables(args: argparse.Namespace) -> None:
 
 
 def _public_view(store: Store) -> dict[str, Any]:
+    from omotenashi.dal.stores import policy_document
+
     return {
         "store_id": store.store_id,
         "name": store.name,
@@ -53,6 +55,7 @@ def _public_view(store: Store) -> dict[str, Any]:
         "default_locale": store.default_locale,
         "time_zone": store.time_zone,
         "sla_hours": store.sla_hours,
+        "policy": policy_document(store.policy),
         "secrets": [
             {"secret_id": s.secret_id, "created_at": clock.isoformat(s.created_at)} for s in store.secrets
         ],
@@ -133,6 +136,29 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_policy(args: argparse.Namespace) -> int:
+    from omotenashi.dal.stores import policy_document
+    from omotenashi.logic.stores import InvalidStore, set_policy
+
+    _configure_tables(args)
+    with open(args.file, encoding="utf-8") as handle:
+        try:
+            config = json.load(handle)
+        except ValueError as error:
+            print(f"error: {args.file} is not JSON: {error}", file=sys.stderr)
+            return 2
+    try:
+        store = set_policy(args.store_id, config)
+    except KeyError:
+        print(f"error: no store {args.store_id}", file=sys.stderr)
+        return 1
+    except InvalidStore as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _print({"store_id": store.store_id, "policy": policy_document(store.policy)})
+    return 0
+
+
 def cmd_request(args: argparse.Namespace) -> int:
     from omotenashi.logic.signing import sign_header
 
@@ -209,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--retire-previous", action="store_true", help="make the new secret the only one")
     table_options(rotate)
     rotate.set_defaults(func=cmd_rotate)
+
+    policy = stores.add_parser(
+        "set-policy", help="set the SLA policy (hours per priority, reminders, escalation, calendar)"
+    )
+    policy.add_argument("store_id")
+    policy.add_argument("--file", required=True, help="policy JSON (see docs/sla.md)")
+    table_options(policy)
+    policy.set_defaults(func=cmd_set_policy)
 
     request = commands.add_parser("request", help="send a signed request to the API")
     request.add_argument("method")

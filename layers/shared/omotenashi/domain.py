@@ -28,6 +28,25 @@ class SigningSecret:
         return f"SigningSecret(secret_id={self.secret_id!r}, created_at={self.created_at.isoformat()})"
 
 
+DEFAULT_SLA_HOURS: dict[str, float] = {"urgent": 4, "high": 8, "normal": 24, "low": 48}
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """First-response promise and staff alerting of one store (see logic/sla.py)."""
+
+    hours: tuple[tuple[str, float], ...] = tuple(DEFAULT_SLA_HOURS.items())
+    reminder_hours_before: tuple[float, ...] = (4.0,)
+    escalate_after_hours: float = 4.0
+    escalate_every_hours: float = 24.0
+    escalate_max: int = 3
+    escalation_addresses: tuple[str, ...] = ()
+    calendar: tuple[tuple[str, object], ...] = (("type", "24x7"),)
+
+    def hours_for(self, priority: str) -> float:
+        return dict(self.hours).get(priority, dict(self.hours)["normal"])
+
+
 @dataclass(frozen=True)
 class Store:
     store_id: str
@@ -39,6 +58,7 @@ class Store:
     sla_hours: int
     secrets: tuple[SigningSecret, ...] = field(default=(), repr=False)
     created_at: datetime | None = None
+    policy: SlaPolicy = field(default_factory=SlaPolicy)
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,7 @@ class Inquiry:
     accepted_response: str
     order_id: str | None = None
     external_id: str | None = None
+    priority_reason: str | None = None
     source_headers: dict[str, str] = field(default_factory=dict)
     first_response_at: datetime | None = None
     auto_reply_state: str = "pending"

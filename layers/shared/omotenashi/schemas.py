@@ -97,6 +97,9 @@ class InquiryOut(BaseModel):
     customer: CustomerOut
     locale: LocaleName
     priority: PriorityName
+    priority_reason: str | None = Field(
+        default=None, description="Why: set_by_storefront, or the classifier's rule (e.g. damaged_item)."
+    )
     received_at: str
     reply_due_at: str
     first_response_at: str | None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import SecretAttribute, StoreItem, bind
-from omotenashi.domain import Locale, SigningSecret, Store
+from omotenashi.domain import Locale, SigningSecret, SlaPolicy, Store
 
 
 class StoreExists(Exception):
@@ -35,7 +35,37 @@ def _to_domain(item: StoreItem) -> Store:
             for s in item.secrets or ()
         ),
         created_at=item.created_at,
+        policy=_policy(item.policy),
     )
+
+
+def _policy(document: dict[str, Any] | None) -> SlaPolicy:
+    if not document:
+        return SlaPolicy()
+    escalation = document.get("escalation", {})
+    return SlaPolicy(
+        hours=tuple((k, float(v)) for k, v in document.get("hours", {}).items()) or SlaPolicy().hours,
+        reminder_hours_before=tuple(float(h) for h in document.get("reminder_hours_before", [4])),
+        escalate_after_hours=float(escalation.get("after_hours", 4)),
+        escalate_every_hours=float(escalation.get("every_hours", 24)),
+        escalate_max=int(escalation.get("max", 3)),
+        escalation_addresses=tuple(escalation.get("addresses", [])),
+        calendar=tuple(sorted((document.get("calendar") or {"type": "24x7"}).items())),
+    )
+
+
+def policy_document(policy: SlaPolicy) -> dict[str, Any]:
+    return {
+        "hours": dict(policy.hours),
+        "reminder_hours_before": list(policy.reminder_hours_before),
+        "escalation": {
+            "after_hours": policy.escalate_after_hours,
+            "every_hours": policy.escalate_every_hours,
+            "max": policy.escalate_max,
+            "addresses": list(policy.escalation_addresses),
+        },
+        "calendar": dict(policy.calendar),
+    }
 
 
 def _secret_attributes(secrets: tuple[SigningSecret, ...]) -> list[SecretAttribute]:
@@ -64,6 +94,7 @@ def create_store(store: Store) -> None:
         sla_hours=store.sla_hours,
         secrets=_secret_attributes(store.secrets),
         created_at=store.created_at,
+        policy=policy_document(store.policy),
     )
     try:
         item.save(condition=StoreItem.store_id.does_not_exist())
@@ -71,6 +102,20 @@ def create_store(store: Store) -> None:
         if condition_failed(error):
             raise StoreExists(store.store_id) from error
         raise StorageError("creating a store failed") from error
+
+
+def replace_policy(store_id: str, policy: SlaPolicy) -> None:
+    bind()
+    try:
+        item = StoreItem.get(store_id, consistent_read=True)
+        item.policy = policy_document(policy)
+        item.save()
+    except DoesNotExist as error:
+        raise KeyError(store_id) from error
+    except PynamoDBException as error:
+        if condition_failed(error):
+            raise StoreChanged(store_id) from error
+        raise StorageError("updating the store policy failed") from error
 
 
 def replace_secrets(store_id: str, secrets: tuple[SigningSecret, ...], now: datetime) -> None:

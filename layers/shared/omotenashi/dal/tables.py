@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -41,6 +42,7 @@ class StoreItem(Model):
     sla_hours = NumberAttribute(default=24)
     secrets = ListAttribute(of=SecretAttribute, default=list)
     created_at = UTCDateTimeAttribute(null=True)
+    policy = JSONAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -59,6 +61,7 @@ class InquiryItem(Model):
     subject = UnicodeAttribute()
     message = UnicodeAttribute()
     priority = UnicodeAttribute()
+    priority_reason = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     received_at = UTCDateTimeAttribute()
     reply_due_at = UTCDateTimeAttribute()

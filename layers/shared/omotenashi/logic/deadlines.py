@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from omotenashi.domain import Store
+from omotenashi.logic.sla import reply_due_at as _sla_reply_due_at
 
 
 def reply_due_at(store: Store, received_at: datetime, priority: str) -> datetime:
-    # Business calendars and per-priority hours arrive with the SLA engine; until then every
-    # priority gets the store's SLA hours on a 24x7 clock.
-    del priority
-    return received_at + timedelta(hours=store.sla_hours)
+    return _sla_reply_due_at(store, received_at, priority)

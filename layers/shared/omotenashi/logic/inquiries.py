@@ -31,6 +31,7 @@ def view(store: Store, inquiry_id: str) -> InquiryOut:
         ),
         locale=inquiry.locale,
         priority=inquiry.priority,  # type: ignore[arg-type]
+        priority_reason=inquiry.priority_reason,
         received_at=clock.isoformat(inquiry.received_at),
         reply_due_at=clock.isoformat(inquiry.reply_due_at),
         first_response_at=clock.isoformat(inquiry.first_response_at) if inquiry.first_response_at else None,

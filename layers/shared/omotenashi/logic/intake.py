@@ -20,6 +20,7 @@ from omotenashi.dal.errors import DataAccessError, QueueError
 from omotenashi.domain import Customer, Inquiry, Store
 from omotenashi.logic.deadlines import reply_due_at
 from omotenashi.logic.errors import IdempotencyConflict, ServiceUnavailable
+from omotenashi.logic.priority import classify
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas import InquiryIn
 
@@ -60,7 +61,13 @@ def accept_inquiry(
     fingerprint = request_fingerprint(parsed_body)
     inquiry_id = inquiry_id_for(store.store_id, idempotency_key, request.external_id)
     received_at = clock.now()
-    priority = request.priority or "normal"
+    priority: str
+    priority_reason: str | None
+    if request.priority is not None:
+        priority, priority_reason = request.priority, "set_by_storefront"
+    else:
+        classified = classify(request.subject, request.message)
+        priority, priority_reason = classified.priority, classified.reason
     due = reply_due_at(store, received_at, priority)
     accepted = {
         "inquiry_id": inquiry_id,
@@ -82,6 +89,7 @@ def accept_inquiry(
         subject=request.subject,
         message=request.message,
         priority=priority,
+        priority_reason=priority_reason,
         status="open",
         received_at=received_at,
         reply_due_at=due,

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from omotenashi.dal import stores as store_data
@@ -132,6 +133,22 @@ def create_store(
     validate_store(store)
     store_data.create_store(store)
     return store
+
+
+def set_policy(store_id: str, config: dict[str, Any]) -> Store:
+    """Validate and store the SLA policy (hours per priority, reminders, escalation, calendar)."""
+    from omotenashi.logic.sla import InvalidPolicy, policy_from_config
+
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    try:
+        policy = policy_from_config(config, store.time_zone)
+    except InvalidPolicy as error:
+        raise InvalidStore(str(error)) from error
+    store_data.replace_policy(store_id, policy)
+    directory.clear()
+    return replace(store, policy=policy)
 
 
 def rotate_secret(

@@ -1,0 +1,116 @@
+"""The first-response SLA: deadlines per priority on the store's business calendar, and the staff
+alert plan (reminders before the deadline, the breach, escalations after it)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from omotenashi.domain import DEFAULT_SLA_HOURS, PRIORITIES, SlaPolicy, Store
+from omotenashi.logic.addresses import is_valid_email
+from omotenashi.logic.calendar import BusinessCalendar, CalendarError
+
+REMINDER = "sla_reminder"
+BREACH = "sla_breach"
+ESCALATION = "sla_escalation"
+
+
+class InvalidPolicy(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    kind: str
+    at: datetime
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "at": self.at.isoformat()}
+
+
+def policy_from_config(config: dict[str, Any] | None, time_zone: str) -> SlaPolicy:
+    """Validate a policy document: {"hours": {"urgent": 4, ...}, "reminder_hours_before": [4],
+    "escalation": {"after_hours": 4, "every_hours": 24, "max": 3, "addresses": [...]},
+    "calendar": {...}} (every key optional)."""
+    config = dict(config or {})
+    hours = dict(DEFAULT_SLA_HOURS)
+    for priority, value in (config.get("hours") or {}).items():
+        if priority not in PRIORITIES:
+            raise InvalidPolicy(f"hours: unknown priority {priority!r}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0.25 <= value <= 24 * 30:
+            raise InvalidPolicy(f"hours.{priority} must be a number of hours between 0.25 and 720")
+        hours[priority] = float(value)
+    reminders = config.get("reminder_hours_before", [4])
+    if not isinstance(reminders, list) or not all(
+        isinstance(r, int | float) and not isinstance(r, bool) and 0 < r < 24 * 30 for r in reminders
+    ):
+        raise InvalidPolicy("reminder_hours_before must be a list of positive hours")
+    escalation = config.get("escalation") or {}
+    after = escalation.get("after_hours", 4)
+    every = escalation.get("every_hours", 24)
+    maximum = escalation.get("max", 3)
+    addresses = escalation.get("addresses", [])
+    if not isinstance(after, int | float) or after < 0:
+        raise InvalidPolicy("escalation.after_hours must be >= 0")
+    if not isinstance(every, int | float) or every <= 0:
+        raise InvalidPolicy("escalation.every_hours must be > 0")
+    if not isinstance(maximum, int) or not 0 <= maximum <= 20:
+        raise InvalidPolicy("escalation.max must be an integer from 0 to 20")
+    if not isinstance(addresses, list) or not all(
+        isinstance(a, str) and is_valid_email(a) for a in addresses
+    ):
+        raise InvalidPolicy("escalation.addresses must be email addresses")
+    calendar_config = config.get("calendar") or {"type": "24x7"}
+    try:
+        BusinessCalendar.from_config(calendar_config, time_zone)
+    except CalendarError as error:
+        raise InvalidPolicy(f"calendar: {error}") from error
+    return SlaPolicy(
+        hours=tuple(hours.items()),
+        reminder_hours_before=tuple(sorted({float(r) for r in reminders}, reverse=True)),
+        escalate_after_hours=float(after),
+        escalate_every_hours=float(every),
+        escalate_max=maximum,
+        escalation_addresses=tuple(addresses),
+        calendar=tuple(sorted(calendar_config.items())),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar(config_json: str, time_zone: str) -> BusinessCalendar:
+    return BusinessCalendar.from_config(json.loads(config_json), time_zone)
+
+
+def calendar_of(store: Store) -> BusinessCalendar:
+    return _calendar(json.dumps(dict(store.policy.calendar), sort_keys=True), store.time_zone)
+
+
+def sla_hours(store: Store, priority: str) -> float:
+    # The store's own `sla_hours` is its promise for normal inquiries; other priorities come from
+    # the policy (defaults 4/8/48).
+    return float(store.sla_hours) if priority == "normal" else store.policy.hours_for(priority)
+
+
+def reply_due_at(store: Store, started_at: datetime, priority: str) -> datetime:
+    due = calendar_of(store).add_open_time(started_at, timedelta(hours=sla_hours(store, priority)))
+    return due.replace(microsecond=0)
+
+
+def alert_plan(store: Store, started_at: datetime, due_at: datetime) -> list[PlannedAlert]:
+    """Every staff alert for one SLA clock, in time order. Reminders count open time ("4 open
+    hours left"); escalations count wall-clock time after the breach."""
+    calendar = calendar_of(store)
+    policy = store.policy
+    plan = []
+    for hours_before in policy.reminder_hours_before:
+        at = calendar.subtract_open_time(due_at, started_at, timedelta(hours=hours_before))
+        if started_at < at < due_at:
+            plan.append(PlannedAlert(REMINDER, at.replace(microsecond=0)))
+    plan.append(PlannedAlert(BREACH, due_at))
+    for n in range(policy.escalate_max):
+        hours = policy.escalate_after_hours + n * policy.escalate_every_hours
+        plan.append(PlannedAlert(ESCALATION, (due_at + timedelta(hours=hours)).replace(microsecond=0)))
+    return sorted(plan, key=lambda alert: alert.at)
