@@ -11,10 +11,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, current_store, serve
-from omotenashi.logic import inquiries, intake
+from omotenashi.logic import inquiries, intake, replies
 from omotenashi.logic.errors import NotFound
+from omotenashi.logic.inquiries import to_view
 from omotenashi.observability import logger, metrics, tracer
-from omotenashi.schemas import ErrorOut, InquiryAccepted, InquiryIn, InquiryOut
+from omotenashi.schemas import (
+    ErrorOut,
+    FollowUpIn,
+    InquiryAccepted,
+    InquiryIn,
+    InquiryOut,
+    ReplyCreated,
+    ReplyIn,
+)
 
 app = create_resolver()
 _INQUIRY_ID = re.compile(r"^inq_[a-z0-9]{1,64}$")
@@ -71,9 +80,67 @@ def create_inquiry(
 )
 @tracer.capture_method
 def get_inquiry(inquiry_id: Annotated[str, Path(max_length=80)]) -> InquiryOut:
+    return inquiries.view(current_store(app), _inquiry_id(inquiry_id))
+
+
+def _inquiry_id(inquiry_id: str) -> str:
     if not _INQUIRY_ID.match(inquiry_id):
         raise NotFound("no such inquiry")
-    return inquiries.view(current_store(app), inquiry_id)
+    return inquiry_id
+
+
+@app.post(
+    "/v1/inquiries/<inquiry_id>/replies",
+    summary="Reply to the customer as staff",
+    description="Emails the reply to the customer. The first reply sets first_response_at, marks the "
+    "inquiry answered and stops its SLA alerts.",
+    responses={201: {"description": "Created"}, 404: {"description": "Unknown inquiry"}, **_ERRORS},
+    tags=["inquiries"],
+)
+@tracer.capture_method
+def reply_to_inquiry(
+    inquiry_id: Annotated[str, Path(max_length=80)],
+    reply: Annotated[ReplyIn, Body(embed=False)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[ReplyCreated]:
+    result = replies.add_reply(
+        current_store(app),
+        _inquiry_id(inquiry_id),
+        reply.author,
+        reply.message,
+        app.current_event.json_body,
+        idempotency_key,
+    )
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return Response(
+        status_code=result.status_code, content_type="application/json", body=result.body, headers=headers
+    )
+
+
+@app.post(
+    "/v1/inquiries/<inquiry_id>/close",
+    summary="Close an inquiry (no further SLA alerts)",
+    responses={404: {"description": "Unknown inquiry"}, **_ERRORS},
+    tags=["inquiries"],
+)
+@tracer.capture_method
+def close_inquiry(inquiry_id: Annotated[str, Path(max_length=80)]) -> InquiryOut:
+    return to_view(replies.close(current_store(app), _inquiry_id(inquiry_id)))
+
+
+@app.post(
+    "/v1/inquiries/<inquiry_id>/messages",
+    summary="Record a customer follow-up",
+    description="An answered or closed inquiry is open again, with a next-response deadline.",
+    responses={404: {"description": "Unknown inquiry"}, **_ERRORS},
+    tags=["inquiries"],
+)
+@tracer.capture_method
+def customer_follow_up(
+    inquiry_id: Annotated[str, Path(max_length=80)], message: Annotated[FollowUpIn, Body(embed=False)]
+) -> InquiryOut:
+    del message  # the text lives in the storefront's thread; only the clock matters here
+    return to_view(replies.follow_up(current_store(app), _inquiry_id(inquiry_id)))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -58,7 +58,12 @@ def test_cfn_lint_passes():
 
 def test_functions_use_python312_layer_and_tracing(transformed):
     functions = _of_type(transformed, "AWS::Lambda::Function")
-    assert set(functions) == {"ApiFunction", "InquiryWorkerFunction"}
+    assert set(functions) == {
+        "ApiFunction",
+        "InquiryWorkerFunction",
+        "MessageWorkerFunction",
+        "SlaSweepFunction",
+    }
     for function in functions.values():
         props = function["Properties"]
         assert props["Runtime"] == "python3.12"
@@ -66,7 +71,15 @@ def test_functions_use_python312_layer_and_tracing(transformed):
         assert props["Layers"], "the shared layer must be attached"
         assert props["TracingConfig"]["Mode"] == "Active"
         env = props["Environment"]["Variables"]
-        for name in ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "INQUIRY_QUEUE_URL"):
+        for name in (
+            "STORES_TABLE",
+            "INQUIRIES_TABLE",
+            "RATE_LIMITS_TABLE",
+            "INQUIRY_QUEUE_URL",
+            "REPLIES_TABLE",
+            "DELIVERIES_TABLE",
+            "MESSAGE_QUEUE_URL",
+        ):
             assert name in env
     layer = next(iter(_of_type(transformed, "AWS::Lambda::LayerVersion").values()))
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
@@ -87,34 +100,65 @@ def test_api_routes_v1_to_the_api_function(transformed):
     assert "x-amazon-apigateway-any-method" in body["paths"]["/v1/{proxy+}"]
 
 
-def test_worker_consumes_queue_with_partial_batch_failures(transformed):
-    mapping = transformed["InquiryWorkerFunctionInquiryQueue"]["Properties"]
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["InquiryQueue", "Arn"]}
+WORKERS = [("InquiryWorkerFunction", "InquiryQueue"), ("MessageWorkerFunction", "MessageQueue")]
+
+
+@pytest.mark.parametrize(("function", "queue"), WORKERS)
+def test_workers_consume_queues_with_partial_batch_failures(transformed, function, queue):
+    mapping = transformed[f"{function}{queue}"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["FunctionName"] == {"Ref": "InquiryWorkerFunction"}
+    assert mapping["FunctionName"] == {"Ref": function}
 
 
-def test_queue_has_dlq_and_visibility_fits_worker_and_claim_lease(transformed):
+@pytest.mark.parametrize(("function", "queue"), WORKERS)
+def test_queues_have_dlq_and_visibility_fits_worker_and_claim_lease(transformed, function, queue):
     from omotenashi.logic.auto_reply import CLAIM_LEASE
+    from omotenashi.logic.delivery import LEASE
 
-    queue = transformed["InquiryQueue"]["Properties"]
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["InquiryDeadLetterQueue", "Arn"]}
-    assert 3 <= queue["RedrivePolicy"]["maxReceiveCount"] <= 10
-    timeout = transformed["InquiryWorkerFunction"]["Properties"]["Timeout"]
-    assert queue["VisibilityTimeout"] >= 6 * timeout  # AWS guidance for SQS event sources
-    assert timeout < CLAIM_LEASE.total_seconds() < queue["VisibilityTimeout"]
-
-
-def test_dlq_depth_alarm(transformed):
-    alarm = transformed["InquiryDeadLetterAlarm"]["Properties"]
+    props = transformed[queue]["Properties"]
+    dlq = queue.replace("Queue", "DeadLetterQueue")
+    assert props["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq, "Arn"]}
+    assert 3 <= props["RedrivePolicy"]["maxReceiveCount"] <= 10
+    timeout = transformed[function]["Properties"]["Timeout"]
+    assert props["VisibilityTimeout"] >= 6 * timeout  # AWS guidance for SQS event sources
+    for lease in (CLAIM_LEASE, LEASE):
+        assert timeout < lease.total_seconds() < props["VisibilityTimeout"]
+    alarm = transformed[queue.replace("Queue", "DeadLetterAlarm")]["Properties"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["InquiryDeadLetterQueue", "QueueName"]}
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dlq, "QueueName"]}
     assert alarm["AlarmActions"]
+
+
+def test_sla_sweep_is_scheduled_and_cannot_scan(transformed):
+    schedules = _of_type(transformed, "AWS::Scheduler::Schedule")
+    [schedule] = schedules.values()
+    assert schedule["Properties"]["ScheduleExpression"] == {"Ref": "SlaSweepSchedule"}
+    assert schedule["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["SlaSweepFunction", "Arn"]}
+    statements = _statements(transformed, "SlaSweepFunctionRole")
+    allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+    assert allowed == {"dynamodb:Query", "dynamodb:UpdateItem", "sqs:SendMessage"}
+    [query] = [s for s in statements if "dynamodb:Query" in s["Action"]]
+    assert query["Resource"] == {"Fn::Sub": "${InquiriesTable.Arn}/index/due-alerts"}
+    assert any(s["Effect"] == "Deny" and s["Action"] == ["dynamodb:Scan"] for s in statements)
+
+
+def test_due_alerts_index_is_sparse_and_projects_what_the_sweep_reads(transformed):
+    indexes = transformed["InquiriesTable"]["Properties"]["GlobalSecondaryIndexes"]
+    [index] = [i for i in indexes if i["IndexName"] == "due-alerts"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["alert_shard", "next_alert_at"]
+    assert set(index["Projection"]["NonKeyAttributes"]) == {"alert_index", "alert_plan", "sla_round"}
 
 
 def test_tables_on_demand_with_pitr_and_ttl(transformed):
     tables = _of_type(transformed, "AWS::DynamoDB::Table")
-    assert set(tables) == {"StoresTable", "InquiriesTable", "RateLimitsTable"}
+    assert set(tables) == {
+        "StoresTable",
+        "InquiriesTable",
+        "RateLimitsTable",
+        "RepliesTable",
+        "DeliveriesTable",
+    }
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -134,6 +178,8 @@ def test_least_privilege(transformed):
         for arn in role["Properties"].get("ManagedPolicyArns", []):
             assert "FullAccess" not in json.dumps(arn), (name, arn)
         for statement in _statements(transformed, name):
+            if statement["Effect"] == "Deny":
+                continue
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             for action in actions:
                 assert "*" not in action, (name, action)
@@ -141,15 +187,23 @@ def test_least_privilege(transformed):
             assert statement["Resource"] != "*", (name, statement)
 
     api = {a for s in _statements(transformed, "ApiFunctionRole") for a in s["Action"]}
-    assert api == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "sqs:SendMessage"}
+    assert api == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "sqs:SendMessage",
+    }
     worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}
     assert worker == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "ses:SendRawEmail"}
     assert "ses:SendRawEmail" not in api
+    messages = {a for s in _statements(transformed, "MessageWorkerFunctionRole") for a in s["Action"]}
+    assert "dynamodb:Scan" not in messages and "ses:SendRawEmail" in messages
 
 
 def test_log_groups_have_retention(transformed):
     groups = _of_type(transformed, "AWS::Logs::LogGroup")
-    assert set(groups) == {"ApiFunctionLogGroup", "InquiryWorkerFunctionLogGroup"}
+    assert set(groups) == {f"{f}LogGroup" for f in _of_type(transformed, "AWS::Lambda::Function")}
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 

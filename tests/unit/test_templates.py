@@ -8,11 +8,13 @@ from jinja2 import UndefinedError
 from omotenashi.messaging import templates
 
 ROOT = Path(__file__).resolve().parents[2] / "templates"
-KINDS = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and p.name != "stores")
+KINDS = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and p.name not in ("stores", "_partials"))
 
 
 def test_every_kind_has_ja_and_en_with_all_parts():
-    assert "inquiry_auto_reply" in KINDS
+    assert {"inquiry_auto_reply", "inquiry_reply", "sla_reminder", "sla_breach", "sla_escalation"} <= set(
+        KINDS
+    )
     for kind in KINDS:
         for locale in ("ja", "en"):
             for part in templates.PARTS:

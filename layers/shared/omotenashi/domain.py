@@ -94,6 +94,22 @@ class Inquiry:
     auto_reply_lease_until: datetime | None = None
     auto_reply_message_id: str | None = None
     auto_reply_sent_at: datetime | None = None
+    sla_round: int = 0
+    alert_plan: tuple[tuple[str, datetime], ...] = ()  # (kind, at), time order
+    alert_index: int | None = None  # next alert to send; None = no alert pending
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    store_id: str
+    inquiry_id: str
+    reply_id: str
+    author: str
+    message: str
+    created_at: datetime
+    request_hash: str
+    email_state: str = "pending"
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class InquiryOut(BaseModel):
     received_at: str
     reply_due_at: str
     first_response_at: str | None
+    closed_at: str | None = None
     order_id: str | None = None
     external_id: str | None = None
     auto_reply: Literal["pending", "sending", "sent", "suppressed"]
@@ -128,3 +129,34 @@ class InquiryJob(BaseModel):
 
     store_id: Annotated[str, StringConstraints(min_length=1, max_length=63)]
     inquiry_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    author: Email = Field(description="The staff member answering (recorded, not shown to the customer).")
+    message: Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)]
+
+
+class ReplyCreated(BaseModel):
+    reply_id: str
+    inquiry_id: str
+
+
+class FollowUpIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+
+
+class MessageJob(BaseModel):
+    """A job on the message queue: a staff alert or a staff reply to email."""
+
+    type: Literal["sla_alert", "inquiry_reply"]
+    store_id: Annotated[str, StringConstraints(min_length=1, max_length=63)]
+    inquiry_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    reply_id: str | None = None
+    sla_round: int | None = None
+    alert_index: int | None = None
+    kind: Literal["sla_reminder", "sla_breach", "sla_escalation"] | None = None
+    due_at: str | None = None

@@ -43,6 +43,18 @@ class Settings:
     def inquiry_queue_url(self) -> str:
         return _required("INQUIRY_QUEUE_URL")
 
+    @property
+    def replies_table(self) -> str:
+        return _required("REPLIES_TABLE")
+
+    @property
+    def deliveries_table(self) -> str:
+        return _required("DELIVERIES_TABLE")
+
+    @property
+    def message_queue_url(self) -> str:
+        return _required("MESSAGE_QUEUE_URL")
+
     @classmethod
     def from_env(cls) -> Settings:
         templates = os.environ.get("OMOTENASHI_TEMPLATES_DIR")

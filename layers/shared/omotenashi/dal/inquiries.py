@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
+from omotenashi.clock import isoformat, parse_iso
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import InquiryItem, bind
@@ -43,7 +46,43 @@ def _to_domain(item: InquiryItem) -> Inquiry:
         auto_reply_lease_until=item.auto_reply_lease_until,
         auto_reply_message_id=item.auto_reply_message_id,
         auto_reply_sent_at=item.auto_reply_sent_at,
+        sla_round=int(item.sla_round or 0),
+        alert_plan=_plan_from_json(item.alert_plan),
+        alert_index=int(item.alert_index) if item.alert_index is not None else None,
+        closed_at=item.closed_at,
     )
+
+
+def _plan_from_json(text: str | None) -> tuple[tuple[str, datetime], ...]:
+    if not text:
+        return ()
+    return tuple((entry["kind"], parse_iso(entry["at"])) for entry in json.loads(text))
+
+
+def plan_to_json(plan: tuple[tuple[str, datetime], ...]) -> str:
+    return json.dumps([{"kind": kind, "at": isoformat(at)} for kind, at in plan], separators=(",", ":"))
+
+
+ALERT_SHARDS = 4
+
+
+def alert_shard(inquiry_id: str) -> str:
+    """Spread pending alerts over a few index partitions; the sweep queries each."""
+    return f"s{int(hashlib.sha256(inquiry_id.encode()).hexdigest(), 16) % ALERT_SHARDS}"
+
+
+def _alert_actions(inquiry_id: str, plan: tuple[tuple[str, datetime], ...], index: int | None) -> list[Any]:
+    if index is None or index >= len(plan):
+        return [
+            InquiryItem.alert_index.remove(),
+            InquiryItem.alert_shard.remove(),
+            InquiryItem.next_alert_at.remove(),
+        ]
+    return [
+        InquiryItem.alert_index.set(index),
+        InquiryItem.alert_shard.set(alert_shard(inquiry_id)),
+        InquiryItem.next_alert_at.set(isoformat(plan[index][1])),
+    ]
 
 
 def create_if_absent(inquiry: Inquiry) -> bool:
@@ -71,7 +110,14 @@ def create_if_absent(inquiry: Inquiry) -> bool:
         request_hash=inquiry.request_hash,
         accepted_response=inquiry.accepted_response,
         auto_reply_state="pending",
+        sla_started_at=inquiry.received_at,
+        sla_round=inquiry.sla_round,
+        alert_plan=plan_to_json(inquiry.alert_plan),
     )
+    if inquiry.alert_plan:
+        item.alert_index = 0
+        item.alert_shard = alert_shard(inquiry.inquiry_id)
+        item.next_alert_at = isoformat(inquiry.alert_plan[0][1])
     try:
         item.save(condition=InquiryItem.inquiry_id.does_not_exist())
     except PynamoDBException as error:
@@ -153,4 +199,52 @@ def mark_auto_reply_suppressed(store_id: str, inquiry_id: str, *, reason: str) -
     actions = [state.set("suppressed"), InquiryItem.auto_reply_reason.set(reason)]
     return _conditional_update(
         store_id, inquiry_id, actions, state.is_in("pending", "suppressed"), "suppressing an auto-reply"
+    )
+
+
+# --- SLA clock ------------------------------------------------------------------------------------
+
+
+def advance_alert(
+    store_id: str, inquiry_id: str, *, from_index: int, sla_round: int, plan: tuple[tuple[str, datetime], ...]
+) -> bool:
+    """Move the pending alert on by one. Conditional on nobody having moved it (overlapping
+    sweeps) and on the same SLA round (a reply or follow-up restarts the plan)."""
+    condition = (InquiryItem.alert_index == from_index) & (InquiryItem.sla_round == sla_round)
+    actions = _alert_actions(inquiry_id, plan, from_index + 1)
+    return _conditional_update(store_id, inquiry_id, actions, condition, "advancing an SLA alert")
+
+
+def stop_clock(store_id: str, inquiry_id: str, *, status: str, now: datetime) -> bool:
+    """Close (or mark answered): no further alerts for this round."""
+    actions = [InquiryItem.status.set(status), *_alert_actions(inquiry_id, (), None)]
+    if status == "closed":
+        actions.append(InquiryItem.closed_at.set(now))
+    return _conditional_update(
+        store_id, inquiry_id, actions, InquiryItem.inquiry_id.exists(), "stopping the clock"
+    )
+
+
+def restart_clock(
+    store_id: str,
+    inquiry_id: str,
+    *,
+    started_at: datetime,
+    due_at: datetime,
+    sla_round: int,
+    plan: tuple[tuple[str, datetime], ...],
+    expected_round: int,
+) -> bool:
+    """A customer follow-up: the inquiry is open again with a next-response deadline."""
+    actions = [
+        InquiryItem.status.set("open"),
+        InquiryItem.sla_started_at.set(started_at),
+        InquiryItem.reply_due_at.set(due_at),
+        InquiryItem.sla_round.set(sla_round),
+        InquiryItem.alert_plan.set(plan_to_json(plan)),
+        InquiryItem.closed_at.remove(),
+        *_alert_actions(inquiry_id, plan, 0),
+    ]
+    return _conditional_update(
+        store_id, inquiry_id, actions, InquiryItem.sla_round == expected_round, "restarting the clock"
     )

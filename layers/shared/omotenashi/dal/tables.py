@@ -18,6 +18,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from omotenashi.settings import SettingsError, get_settings
@@ -46,9 +47,23 @@ class StoreItem(Model):
     version = VersionAttribute()
 
 
+class DueAlertsIndex(GlobalSecondaryIndex["InquiryItem"]):
+    """Sparse: only inquiries with a pending staff alert carry alert_shard/next_alert_at, so the
+    sweep's Query reads due alerts and nothing else (answered/closed inquiries leave the index)."""
+
+    class Meta:
+        index_name = "due-alerts"
+        projection = IncludeProjection(["alert_index", "alert_plan", "sla_round"])
+
+    alert_shard = UnicodeAttribute(hash_key=True)
+    next_alert_at = UnicodeAttribute(range_key=True)
+
+
 class InquiryItem(Model):
     class Meta:
         table_name: str = ""  # set by bind()
+
+    due_alerts = DueAlertsIndex()
 
     store_id = UnicodeAttribute(hash_key=True)
     inquiry_id = UnicodeAttribute(range_key=True)
@@ -76,6 +91,42 @@ class InquiryItem(Model):
     auto_reply_lease_until = UTCDateTimeAttribute(null=True)
     auto_reply_message_id = UnicodeAttribute(null=True)
     auto_reply_sent_at = UTCDateTimeAttribute(null=True)
+    # SLA clock: the alert plan (JSON list of {kind, at}), the position of the next alert, and the
+    # sparse-index keys present only while an alert is pending.
+    sla_started_at = UTCDateTimeAttribute(null=True)
+    sla_round = NumberAttribute(default=0)
+    alert_plan = UnicodeAttribute(null=True)
+    alert_index = NumberAttribute(null=True)
+    alert_shard = UnicodeAttribute(null=True)
+    next_alert_at = UnicodeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+
+
+class ReplyItem(Model):
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    inquiry_key = UnicodeAttribute(hash_key=True)  # "<store_id>#<inquiry_id>"
+    reply_id = UnicodeAttribute(range_key=True)
+    author = UnicodeAttribute()
+    message = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    request_hash = UnicodeAttribute()
+    email_state = UnicodeAttribute(default="pending")
+
+
+class DeliveryItem(Model):
+    """Exactly-once record of one outbound email (claim with lease, then sent)."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    delivery_id = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute()  # sending | sent | skipped
+    lease_until = UTCDateTimeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
 
 
 class RateWindowItem(Model):
@@ -94,6 +145,8 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (StoreItem, "stores_table"),
     (InquiryItem, "inquiries_table"),
     (RateWindowItem, "rate_limits_table"),
+    (ReplyItem, "replies_table"),
+    (DeliveryItem, "deliveries_table"),
 )
 _bound = False
 

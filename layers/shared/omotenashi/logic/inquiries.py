@@ -5,7 +5,7 @@ from __future__ import annotations
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal.errors import DataAccessError
-from omotenashi.domain import Store
+from omotenashi.domain import Inquiry, Store
 from omotenashi.logic.errors import NotFound, ServiceUnavailable
 from omotenashi.schemas import CustomerOut, InquiryOut
 
@@ -17,6 +17,10 @@ def view(store: Store, inquiry_id: str) -> InquiryOut:
         raise ServiceUnavailable("temporarily unable to read the inquiry") from error
     if inquiry is None:
         raise NotFound("no such inquiry")
+    return to_view(inquiry)
+
+
+def to_view(inquiry: Inquiry) -> InquiryOut:
     return InquiryOut(
         inquiry_id=inquiry.inquiry_id,
         status=inquiry.status,  # type: ignore[arg-type]
@@ -35,6 +39,7 @@ def view(store: Store, inquiry_id: str) -> InquiryOut:
         received_at=clock.isoformat(inquiry.received_at),
         reply_due_at=clock.isoformat(inquiry.reply_due_at),
         first_response_at=clock.isoformat(inquiry.first_response_at) if inquiry.first_response_at else None,
+        closed_at=clock.isoformat(inquiry.closed_at) if inquiry.closed_at else None,
         order_id=inquiry.order_id,
         external_id=inquiry.external_id,
         auto_reply=inquiry.auto_reply_state,  # type: ignore[arg-type]

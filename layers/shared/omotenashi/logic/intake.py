@@ -21,6 +21,7 @@ from omotenashi.domain import Customer, Inquiry, Store
 from omotenashi.logic.deadlines import reply_due_at
 from omotenashi.logic.errors import IdempotencyConflict, ServiceUnavailable
 from omotenashi.logic.priority import classify
+from omotenashi.logic.sla import alert_plan
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas import InquiryIn
 
@@ -91,6 +92,7 @@ def accept_inquiry(
         priority=priority,
         priority_reason=priority_reason,
         status="open",
+        alert_plan=tuple((alert.kind, alert.at) for alert in alert_plan(store, received_at, due)),
         received_at=received_at,
         reply_due_at=due,
         request_hash=fingerprint,

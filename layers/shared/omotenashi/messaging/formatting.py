@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _JA_WEEKDAYS = "月火水木金土日"
@@ -45,3 +45,16 @@ def format_datetime(moment: datetime, time_zone: str, locale: str) -> str:
         f"{_EN_WEEKDAYS[local.weekday()]}, {_EN_MONTHS[local.month - 1]} {local.day}, {local.year}, "
         f"{hour12}:{local:%M} {meridiem} {zone}"
     )
+
+
+def format_duration(delta: timedelta, locale: str) -> str:
+    """Time left (positive) or overdue (negative): ja 残り3時間20分 / 2時間5分超過, en 3 h 20 min left."""
+    overdue = delta.total_seconds() < 0
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if locale == "ja":
+        text = (f"{days}日" if days else "") + (f"{hours}時間" if hours or days else "") + f"{mins}分"
+        return f"{text}超過" if overdue else f"残り{text}"
+    parts = ([f"{days} d"] if days else []) + ([f"{hours} h"] if hours or days else []) + [f"{mins} min"]
+    return " ".join(parts) + (" overdue" if overdue else " left")

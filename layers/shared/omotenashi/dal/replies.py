@@ -1,0 +1,91 @@
+"""Staff replies and what they do to the inquiry (first response stops the SLA clock)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+from omotenashi.dal._pynamo import condition_failed
+from omotenashi.dal.errors import StorageError
+from omotenashi.dal.inquiries import _alert_actions
+from omotenashi.dal.tables import InquiryItem, ReplyItem, bind
+from omotenashi.domain import Reply
+
+
+def _key(store_id: str, inquiry_id: str) -> str:
+    return f"{store_id}#{inquiry_id}"
+
+
+def _to_domain(item: ReplyItem) -> Reply:
+    store_id, _, inquiry_id = item.inquiry_key.partition("#")
+    return Reply(
+        store_id=store_id,
+        inquiry_id=inquiry_id,
+        reply_id=item.reply_id,
+        author=item.author,
+        message=item.message,
+        created_at=item.created_at,
+        request_hash=item.request_hash,
+        email_state=item.email_state,
+    )
+
+
+def create_if_absent(reply: Reply) -> bool:
+    bind()
+    item = ReplyItem(
+        inquiry_key=_key(reply.store_id, reply.inquiry_id),
+        reply_id=reply.reply_id,
+        author=reply.author,
+        message=reply.message,
+        created_at=reply.created_at,
+        request_hash=reply.request_hash,
+        email_state="pending",
+    )
+    try:
+        item.save(condition=ReplyItem.reply_id.does_not_exist())
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError("storing a reply failed") from error
+    return True
+
+
+def get(store_id: str, inquiry_id: str, reply_id: str) -> Reply | None:
+    bind()
+    try:
+        return _to_domain(ReplyItem.get(_key(store_id, inquiry_id), reply_id, consistent_read=True))
+    except DoesNotExist:
+        return None
+    except PynamoDBException as error:
+        raise StorageError("reading a reply failed") from error
+
+
+def mark_emailed(store_id: str, inquiry_id: str, reply_id: str) -> None:
+    bind()
+    try:
+        ReplyItem(inquiry_key=_key(store_id, inquiry_id), reply_id=reply_id).update(
+            actions=[ReplyItem.email_state.set("sent")]
+        )
+    except PynamoDBException as error:
+        raise StorageError("recording a reply email failed") from error
+
+
+def apply_to_inquiry(store_id: str, inquiry_id: str, *, now: datetime, was_open: bool) -> bool:
+    """Idempotent: the first reply sets first_response_at; any reply of an open inquiry answers it
+    and stops its alerts. False when the status changed since it was read (retry with a fresh read)."""
+    bind()
+    actions: list[Any] = [InquiryItem.first_response_at.set(InquiryItem.first_response_at | now)]
+    if was_open:
+        actions += [InquiryItem.status.set("answered"), *_alert_actions(inquiry_id, (), None)]
+        condition = InquiryItem.status == "open"
+    else:
+        condition = InquiryItem.status != "open"
+    try:
+        InquiryItem(store_id=store_id, inquiry_id=inquiry_id).update(actions=actions, condition=condition)
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError("recording a reply on the inquiry failed") from error
+    return True

@@ -1,0 +1,56 @@
+"""Send one email exactly once, keyed by a delivery id (staff alerts, staff replies).
+
+Same failure rules as the auto-reply: a failed claim or send changes nothing (the send's claim is
+released); recording "sent" is retried in place because the email is already out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Literal
+
+from omotenashi import clock
+from omotenashi.dal import deliveries, mailer
+from omotenashi.dal.errors import DataAccessError, MailerError
+from omotenashi.domain import OutboundEmail
+from omotenashi.observability import logger
+
+LEASE = timedelta(minutes=2)  # same bounds as the auto-reply claim (worker timeout < lease < visibility)
+_RECORD_ATTEMPTS = 4
+
+Sent = Literal["sent", "already_sent"]
+
+
+class DeliveryInProgress(Exception):
+    """Another worker holds a live claim on this delivery; retry after its lease."""
+
+
+def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> Sent:
+    now = clock.now()
+    if not deliveries.claim(delivery_id, now=now, lease_until=now + LEASE):
+        if deliveries.state_of(delivery_id) in ("sent", "skipped"):
+            return "already_sent"
+        raise DeliveryInProgress(delivery_id)
+    try:
+        email = compose()
+        message_id = mailer.send(email)
+    except MailerError:
+        try:
+            deliveries.release(delivery_id)
+        except DataAccessError:
+            logger.warning("releasing a delivery claim failed", extra={"delivery_id": delivery_id})
+        raise
+    except Exception:
+        deliveries.release(delivery_id)  # a rendering bug: nothing was sent
+        raise
+    for attempt in range(_RECORD_ATTEMPTS):
+        try:
+            deliveries.mark(delivery_id, state="sent", message_id=message_id, at=clock.now())
+            break
+        except DataAccessError:
+            if attempt == _RECORD_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    return "sent"

@@ -1,0 +1,144 @@
+"""The SLA sweep and the staff alert emails it causes.
+
+The sweep runs every minute. It reads the sparse due-alerts index (only inquiries with a pending
+alert are in it), enqueues one job per due alert and moves the inquiry's pending alert on with a
+conditional update, so overlapping sweeps cannot both move it. Enqueue happens first: a crash in
+between re-enqueues on the next sweep, and the message worker's delivery record drops the twin.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from omotenashi import clock
+from omotenashi.dal import alerts as alert_data
+from omotenashi.dal import inquiries as inquiry_data
+from omotenashi.dal import queue
+from omotenashi.domain import Inquiry, OutboundEmail, Store
+from omotenashi.logic import sla
+from omotenashi.logic.delivery import send_once
+from omotenashi.logic.stores import directory
+from omotenashi.messaging.formatting import format_datetime, format_duration
+from omotenashi.messaging.mime import build_email
+from omotenashi.messaging.templates import render
+from omotenashi.observability import logger, metrics
+
+EXCERPT_CHARS = 300
+EXCERPT_LINES = 5
+
+
+@dataclass
+class SweepResult:
+    enqueued: int
+    skipped: int
+    items_read: int
+    queries: int
+
+
+def run_sweep(now: datetime | None = None) -> SweepResult:
+    now = now or clock.now()
+    stats = alert_data.SweepStats()
+    enqueued = skipped = 0
+    for due in alert_data.due_alerts(now, stats):
+        index = due.alert_index
+        while index < len(due.plan) and due.plan[index][1] <= now:
+            kind, at = due.plan[index]
+            superseded = kind == sla.REMINDER and index + 1 < len(due.plan) and due.plan[index + 1][1] <= now
+            if not superseded:  # "4 hours left" is no use once the breach is due too
+                queue.enqueue_message(
+                    {
+                        "type": "sla_alert",
+                        "store_id": due.store_id,
+                        "inquiry_id": due.inquiry_id,
+                        "sla_round": due.sla_round,
+                        "alert_index": index,
+                        "kind": kind,
+                        "due_at": clock.isoformat(at),
+                    }
+                )
+            if not inquiry_data.advance_alert(
+                due.store_id, due.inquiry_id, from_index=index, sla_round=due.sla_round, plan=due.plan
+            ):
+                break  # another sweep moved it on
+            if superseded:
+                skipped += 1
+            else:
+                enqueued += 1
+            index += 1
+    metrics.add_metric(name="SlaAlertsEnqueued", unit="Count", value=enqueued)
+    logger.info("sla sweep", extra={"enqueued": enqueued, "items_read": stats.items_read})
+    return SweepResult(enqueued, skipped, stats.items_read, stats.queries)
+
+
+def _staff_recipients(store: Store, kind: str) -> tuple[str, ...]:
+    recipients = list(store.staff_addresses)
+    if kind == sla.ESCALATION:
+        recipients += [a for a in store.policy.escalation_addresses if a not in recipients]
+    return tuple(recipients)
+
+
+def _excerpt(message: str) -> str:
+    lines = message.strip().splitlines()[:EXCERPT_LINES]
+    text = "\n".join(lines)
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
+
+
+def compose_alert(
+    store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str
+) -> OutboundEmail:
+    locale = store.default_locale
+    now = clock.now()
+    context: dict[str, Any] = {
+        "store": {"name": store.name, "sender": store.sender},
+        "inquiry": {
+            "id": inquiry.inquiry_id,
+            "subject": inquiry.subject,
+            "channel": inquiry.channel,
+            "excerpt": _excerpt(inquiry.message),
+            "priority": inquiry.priority,
+            "priority_reason": inquiry.priority_reason,
+            "order_id": inquiry.order_id,
+        },
+        "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
+        "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
+        "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
+        "time_left": format_duration(inquiry.reply_due_at - now, locale),
+        "overdue": now >= inquiry.reply_due_at,
+        "escalation_number": sum(1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION),
+    }
+    rendered = render(kind, locale, context, store_id=store.store_id)
+    return build_email(
+        kind=kind,
+        sender=store.sender,
+        sender_name=store.name,
+        recipient=recipient,
+        recipient_name=None,
+        rendered=rendered,
+        reference=f"{inquiry.inquiry_id}.{inquiry.sla_round}.{alert_index}.{store.store_id}",
+        sent_at=now,
+    )
+
+
+def deliver_alert(job: dict[str, Any]) -> str:
+    store_id, inquiry_id = job["store_id"], job["inquiry_id"]
+    inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
+    if inquiry is None:
+        return "missing"
+    if inquiry.status != "open" or inquiry.sla_round != job["sla_round"]:
+        return "stale"  # answered, closed or restarted since the sweep: no alert
+    store = directory.get(store_id)
+    if store is None:
+        raise LookupError(f"store {store_id} not found")
+    kind = job["kind"]
+    outcomes = []
+    alert_index = int(job["alert_index"])
+    for recipient in _staff_recipients(store, kind):
+        delivery_id = f"alert#{store_id}#{inquiry_id}#{job['sla_round']}#{alert_index}#{recipient}"
+        compose = functools.partial(compose_alert, store, inquiry, kind, alert_index, recipient)
+        outcomes.append(send_once(delivery_id, compose))
+    metrics.add_metric(name="SlaAlertsSent", unit="Count", value=outcomes.count("sent"))
+    logger.info("sla alert delivered", extra={"store_id": store_id, "inquiry_id": inquiry_id, "kind": kind})
+    return "sent" if outcomes else "no_recipients"

@@ -1,0 +1,213 @@
+"""The SLA engine end to end with the local clock: reminder, breach, escalations; replies and
+closing stop them; overlapping sweeps and redelivery never duplicate an alert."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from omotenashi import clock
+from tests.support import aws_fault, call, inquiry_body
+
+T0 = datetime(2026, 11, 16, 1, 0, 0, tzinfo=UTC)  # Monday 10:00 JST
+HOUR = 3600
+
+
+@pytest.fixture
+def clocked(stack):
+    clock.set_source(lambda: T0)
+    yield stack
+    clock.set_source(None)
+
+
+def _kinds(stack, inquiry_id):
+    return [m["kind"] for m in stack.outbox() if inquiry_id in m["subject"] and m["kind"].startswith("sla_")]
+
+
+def _new_inquiry(stack, **overrides):
+    reply = call(stack, "POST", "/v1/inquiries", inquiry_body(**overrides))
+    assert reply.status == 202, reply.text
+    stack.drain()
+    return reply.json["inquiry_id"]
+
+
+def test_reminder_breach_and_escalation_each_exactly_once(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    stack.advance(20 * HOUR - 60)
+    assert _kinds(stack, inquiry_id) == []  # not before T+20h
+    stack.advance(60)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+    stack.advance(60)
+    stack.advance(4 * HOUR - 120)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+    stack.advance(60)  # T+24h
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+    stack.advance(4 * HOUR)  # T+28h
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach", "sla_escalation"]
+    stack.advance(60)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach", "sla_escalation"]
+    stack.advance(24 * HOUR)
+    stack.advance(24 * HOUR)
+    stack.advance(24 * HOUR)
+    assert _kinds(stack, inquiry_id).count("sla_escalation") == 3  # at most 3
+
+
+def test_alert_content_for_staff(clocked):
+    stack = clocked
+    body = inquiry_body(
+        subject="商品が破損していました", message="届いた花瓶が割れていました。\n写真を送ります。"
+    )
+    inquiry_id = _new_inquiry(stack, **body)
+    stack.advance(4 * HOUR)  # high priority (classifier): due T+8h, reminder at T+4h
+    [mail] = [m for m in stack.outbox() if m["kind"] == "sla_reminder"]
+    assert mail["to"] == ["staff@demo.example"]
+    assert mail["headers"]["Auto-Submitted"] == "auto-generated"
+    for needle in (
+        inquiry_id,
+        "山田太郎",
+        "taro@example.jp",
+        "web_form",
+        "商品が破損していました",
+        "届いた花瓶が割れていました",
+        "高",
+        "damaged_item",
+        "返信期限",
+        "残り",
+    ):
+        assert needle in mail["text"], needle
+
+
+def test_reply_within_an_hour_means_no_alerts(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    stack.advance(HOUR)
+    reply = call(
+        stack,
+        "POST",
+        f"/v1/inquiries/{inquiry_id}/replies",
+        {"author": "sato@shop.example", "message": "お問い合わせありがとうございます。明日発送します。"},
+    )
+    assert reply.status == 201, reply.text
+    assert reply.json["reply_id"].startswith("rep_")
+    stack.drain()
+    view = call(stack, "GET", f"/v1/inquiries/{inquiry_id}").json
+    assert view["status"] == "answered"
+    assert view["first_response_at"] == "2026-11-16T02:00:00Z"
+    for _ in range(5):
+        stack.advance(24 * HOUR)
+    assert _kinds(stack, inquiry_id) == []
+    [mail] = [m for m in stack.outbox() if m["kind"] == "inquiry_reply"]
+    assert mail["to"] == ["taro@example.jp"]
+    assert mail["subject"] == "Re: 配送について"
+    assert "明日発送します" in mail["text"]
+    assert mail["headers"]["In-Reply-To"].startswith("<inquiry_auto_reply.")
+    assert "Auto-Submitted" not in mail["headers"]
+
+
+def test_close_means_no_alerts(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    closed = call(stack, "POST", f"/v1/inquiries/{inquiry_id}/close")
+    assert closed.status == 200 and closed.json["status"] == "closed"
+    for _ in range(4):
+        stack.advance(24 * HOUR)
+    assert _kinds(stack, inquiry_id) == []
+
+
+def test_follow_up_reopens_the_clock(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    call(
+        stack,
+        "POST",
+        f"/v1/inquiries/{inquiry_id}/replies",
+        {"author": "sato@shop.example", "message": "はい"},
+    )
+    stack.advance(2 * HOUR)
+    reopened = call(stack, "POST", f"/v1/inquiries/{inquiry_id}/messages", {"message": "追加の質問です"})
+    assert reopened.status == 200 and reopened.json["status"] == "open"
+    assert reopened.json["reply_due_at"] == "2026-11-17T03:00:00Z"  # T+2h + 24h
+    stack.advance(20 * HOUR)
+    stack.advance(4 * HOUR)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+
+
+def test_overlapping_sweeps_and_redelivery_send_each_alert_once(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    clock.advance(25 * HOUR)  # reminder and breach both due; the reminder is superseded
+    stack.run_schedules()
+    stack.run_schedules()  # a second sweep overlapping the first (nothing drained in between)
+    import boto3
+
+    queue = stack.resources.queues["MessageQueue"]
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)["Messages"]
+    poller = next(p for p in stack.pollers if p.queue.logical_id == "MessageQueue")
+    event = {"Records": [poller._record(m) for m in messages]}
+    assert poller.pool.invoke(event) == {"batchItemFailures": []}
+    assert poller.pool.invoke(event) == {"batchItemFailures": []}  # redelivered
+    stack.drain()
+    assert _kinds(stack, inquiry_id) == ["sla_breach"]
+
+
+def test_failed_ses_call_delays_but_never_loses_or_duplicates_an_alert(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    clock.advance(20 * HOUR)
+    with aws_fault("ses", "SendRawEmail") as failures:
+        stack.run_schedules()
+        stack.drain()
+    assert failures[0] == 1
+    stack.drain()
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+
+
+def test_failed_enqueue_in_sweep_is_retried_next_minute(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    clock.advance(20 * HOUR)
+    with aws_fault("sqs", "SendMessage"), pytest.raises(Exception):  # noqa: B017 - fails loudly, retried next run
+        stack.run_schedules()
+    stack.advance(60)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+
+
+def test_business_hours_reminder_counts_open_hours(stack, tmp_path):
+    import json
+
+    from omotenashi import cli
+
+    policy = {
+        "hours": {"high": 8},
+        "calendar": {
+            "type": "business_hours",
+            "holidays": "JP",
+            "hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        },
+    }
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(policy))
+    assert (
+        cli.main(
+            [
+                "stores",
+                "set-policy",
+                "demo",
+                "--file",
+                str(path),
+                "--stores-table",
+                stack.resources.tables["StoresTable"],
+            ]
+        )
+        == 0
+    )
+    clock.set_source(lambda: datetime(2026, 11, 20, 8, 30, tzinfo=UTC))  # Fri 17:30 JST
+    inquiry_id = _new_inquiry(stack, priority="high")  # due Tue 16:30 JST (Mon is a holiday)
+    stack.advance(3 * 24 * HOUR + 18 * HOUR)  # Tue 11:30 JST: 4 open hours before 16:30 is 12:30
+    assert _kinds(stack, inquiry_id) == []
+    stack.advance(HOUR)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+    clock.set_source(None)
