@@ -155,3 +155,41 @@ def test_cli_request_command_signs_correctly(base_url):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("202")
+
+
+def test_sla_reminder_via_clock_advance_and_reply_stops_the_rest(base_url):
+    status, _, text = _post_inquiry(base_url, inquiry_body(external_id="e2e-sla"))
+    assert status == 202
+    inquiry_id = json.loads(text)["inquiry_id"]
+
+    def advance(seconds: int) -> None:
+        body = json.dumps({"seconds": seconds}).encode()
+        assert _request(f"{base_url}/_local/clock/advance", "POST", body)[0] == 200
+
+    def sla_kinds() -> list[str]:
+        return [
+            m["kind"]
+            for m in _outbox(base_url)
+            if inquiry_id in m["subject"] and m["kind"].startswith("sla_")
+        ]
+
+    advance(20 * 3600 - 120)
+    assert sla_kinds() == []
+    advance(120)
+    assert sla_kinds() == ["sla_reminder"]
+    path = f"/v1/inquiries/{inquiry_id}/replies"
+    data = json.dumps(
+        {"author": "sato@shop.example", "message": "お待たせしました。"}, ensure_ascii=False
+    ).encode()
+    status, _, text = _request(
+        base_url + path, "POST", data, signed_headers("POST", path, data, secret="e2e-secret")
+    )
+    assert status == 201, text
+    advance(10 * 3600)
+    assert sla_kinds() == ["sla_reminder"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+        m["kind"] == "inquiry_reply" and inquiry_id in m["text"] for m in _outbox(base_url)
+    ):
+        time.sleep(0.1)
+    assert any(m["kind"] == "inquiry_reply" and inquiry_id in m["text"] for m in _outbox(base_url))
