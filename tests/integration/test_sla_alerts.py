@@ -211,3 +211,74 @@ def test_business_hours_reminder_counts_open_hours(stack, tmp_path):
     stack.advance(HOUR)
     assert _kinds(stack, inquiry_id) == ["sla_reminder"]
     clock.set_source(None)
+
+
+def _digest_store(stack, tmp_path):
+    import json
+
+    from omotenashi import cli
+
+    policy = {
+        "hours": {"high": 8},
+        "morning_digest": True,
+        "calendar": {
+            "type": "business_hours",
+            "holidays": "JP",
+            "hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        },
+    }
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(policy))
+    assert (
+        cli.main(
+            [
+                "stores",
+                "set-policy",
+                "demo",
+                "--file",
+                str(path),
+                "--stores-table",
+                stack.resources.tables["StoresTable"],
+            ]
+        )
+        == 0
+    )
+    clock.set_source(lambda: datetime(2026, 11, 13, 0, 0, tzinfo=UTC))  # Friday 09:00 JST
+
+
+def test_morning_digest_holds_night_alerts_for_one_email_at_opening(stack, tmp_path):
+    _digest_store(stack, tmp_path)
+    inquiry_id = _new_inquiry(stack, priority="high")  # due Fri 17:00 JST
+    stack.advance(4 * HOUR)  # 13:00 reminder (open)
+    stack.advance(4 * HOUR)  # 17:00 breach (open)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+    stack.advance(4 * HOUR)  # 21:00 escalation: closed, held
+    stack.advance(24 * HOUR)  # Sat 21:00: held
+    stack.advance(24 * HOUR)  # Sun 21:00: held
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+    stack.advance(12 * HOUR - 60)  # Mon 08:59
+    assert [m for m in stack.outbox() if m["kind"] == "sla_digest"] == []
+    stack.advance(60)  # Mon 09:00: opening
+    digests = [m for m in stack.outbox() if m["kind"] == "sla_digest"]
+    assert len(digests) == 1
+    assert inquiry_id in digests[0]["text"] and "未返信" in digests[0]["subject"]
+    stack.advance(3600)
+    assert len([m for m in stack.outbox() if m["kind"] == "sla_digest"]) == 1
+    clock.set_source(None)
+
+
+def test_no_digest_when_answered_before_opening(stack, tmp_path):
+    _digest_store(stack, tmp_path)
+    inquiry_id = _new_inquiry(stack, priority="high")
+    stack.advance(4 * HOUR)
+    stack.advance(4 * HOUR)
+    stack.advance(4 * HOUR)  # escalation held
+    call(
+        stack,
+        "POST",
+        f"/v1/inquiries/{inquiry_id}/replies",
+        {"author": "sato@shop.example", "message": "遅くなりました"},
+    )
+    stack.advance(3 * 24 * HOUR)
+    assert [m for m in stack.outbox() if m["kind"] == "sla_digest"] == []
+    clock.set_source(None)

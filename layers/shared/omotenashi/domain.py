@@ -41,6 +41,7 @@ class SlaPolicy:
     escalate_every_hours: float = 24.0
     escalate_max: int = 3
     escalation_addresses: tuple[str, ...] = ()
+    morning_digest: bool = False  # hold alerts that fall outside business hours for one email
     calendar: tuple[tuple[str, object], ...] = (("type", "24x7"),)
 
     def hours_for(self, priority: str) -> float:

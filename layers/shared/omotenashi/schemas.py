@@ -158,5 +158,5 @@ class MessageJob(BaseModel):
     reply_id: str | None = None
     sla_round: int | None = None
     alert_index: int | None = None
-    kind: Literal["sla_reminder", "sla_breach", "sla_escalation"] | None = None
+    kind: Literal["sla_reminder", "sla_breach", "sla_escalation", "sla_digest"] | None = None
     due_at: str | None = None

@@ -50,6 +50,7 @@ def _policy(document: dict[str, Any] | None) -> SlaPolicy:
         escalate_every_hours=float(escalation.get("every_hours", 24)),
         escalate_max=int(escalation.get("max", 3)),
         escalation_addresses=tuple(escalation.get("addresses", [])),
+        morning_digest=bool(document.get("morning_digest", False)),
         calendar=tuple(sorted((document.get("calendar") or {"type": "24x7"}).items())),
     )
 
@@ -65,6 +66,7 @@ def policy_document(policy: SlaPolicy) -> dict[str, Any]:
             "addresses": list(policy.escalation_addresses),
         },
         "calendar": dict(policy.calendar),
+        "morning_digest": policy.morning_digest,
     }
 
 

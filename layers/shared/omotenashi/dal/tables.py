@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -102,6 +103,23 @@ class InquiryItem(Model):
     closed_at = UTCDateTimeAttribute(null=True)
 
 
+class DigestItem(Model):
+    """Alerts held for a store's morning digest, due at the next opening. Lives in the inquiries
+    table (inquiry_id "digest#<opening>") so the same sparse index and sweep bring it up on time."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    inquiry_id = UnicodeAttribute(range_key=True)
+    held = UnicodeSetAttribute(null=True)  # "<inquiry_id>|<kind>|<sla_round>"
+    sla_round = NumberAttribute(default=0)
+    alert_plan = UnicodeAttribute(null=True)
+    alert_index = NumberAttribute(null=True)
+    alert_shard = UnicodeAttribute(null=True)
+    next_alert_at = UnicodeAttribute(null=True)
+
+
 class ReplyItem(Model):
     class Meta:
         table_name: str = ""  # set by bind()
@@ -144,6 +162,7 @@ class RateWindowItem(Model):
 _MODELS: tuple[tuple[type[Model], str], ...] = (
     (StoreItem, "stores_table"),
     (InquiryItem, "inquiries_table"),
+    (DigestItem, "inquiries_table"),
     (RateWindowItem, "rate_limits_table"),
     (ReplyItem, "replies_table"),
     (DeliveryItem, "deliveries_table"),

@@ -63,6 +63,9 @@ def policy_from_config(config: dict[str, Any] | None, time_zone: str) -> SlaPoli
         isinstance(a, str) and is_valid_email(a) for a in addresses
     ):
         raise InvalidPolicy("escalation.addresses must be email addresses")
+    digest = config.get("morning_digest", False)
+    if not isinstance(digest, bool):
+        raise InvalidPolicy("morning_digest must be true or false")
     calendar_config = config.get("calendar") or {"type": "24x7"}
     try:
         BusinessCalendar.from_config(calendar_config, time_zone)
@@ -75,6 +78,7 @@ def policy_from_config(config: dict[str, Any] | None, time_zone: str) -> SlaPoli
         escalate_every_hours=float(every),
         escalate_max=maximum,
         escalation_addresses=tuple(addresses),
+        morning_digest=digest,
         calendar=tuple(sorted(calendar_config.items())),
     )
 

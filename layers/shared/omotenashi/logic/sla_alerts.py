@@ -15,8 +15,8 @@ from typing import Any
 
 from omotenashi import clock
 from omotenashi.dal import alerts as alert_data
+from omotenashi.dal import digests, queue
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal import queue
 from omotenashi.domain import Inquiry, OutboundEmail, Store
 from omotenashi.logic import sla
 from omotenashi.logic.delivery import send_once
@@ -122,8 +122,17 @@ def compose_alert(
     )
 
 
+def _open_inquiry(store_id: str, inquiry_id: str, sla_round: int) -> Inquiry | None:
+    inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
+    if inquiry is None or inquiry.status != "open" or inquiry.sla_round != sla_round:
+        return None
+    return inquiry
+
+
 def deliver_alert(job: dict[str, Any]) -> str:
     store_id, inquiry_id = job["store_id"], job["inquiry_id"]
+    if job["kind"] == digests.DIGEST_KIND:
+        return deliver_digest(store_id, inquiry_id)
     inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
     if inquiry is None:
         return "missing"
@@ -133,6 +142,15 @@ def deliver_alert(job: dict[str, Any]) -> str:
     if store is None:
         raise LookupError(f"store {store_id} not found")
     kind = job["kind"]
+    calendar = sla.calendar_of(store)
+    now = clock.now()
+    if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
+        entry = f"{inquiry_id}|{kind}|{job['sla_round']}"
+        digests.hold(store_id, calendar.next_open(now), entry)
+        logger.info(
+            "sla alert held for the morning digest", extra={"store_id": store_id, "inquiry_id": inquiry_id}
+        )
+        return "held"
     outcomes = []
     alert_index = int(job["alert_index"])
     for recipient in _staff_recipients(store, kind):
@@ -142,3 +160,52 @@ def deliver_alert(job: dict[str, Any]) -> str:
     metrics.add_metric(name="SlaAlertsSent", unit="Count", value=outcomes.count("sent"))
     logger.info("sla alert delivered", extra={"store_id": store_id, "inquiry_id": inquiry_id, "kind": kind})
     return "sent" if outcomes else "no_recipients"
+
+
+def deliver_digest(store_id: str, digest_id: str) -> str:
+    """One email at opening time listing every held alert whose inquiry is still unanswered."""
+    store = directory.get(store_id)
+    if store is None:
+        raise LookupError(f"store {store_id} not found")
+    rows: list[dict[str, Any]] = []
+    for entry in digests.held_entries(store_id, digest_id):
+        inquiry_id, kind, sla_round = entry.split("|")
+        inquiry = _open_inquiry(store_id, inquiry_id, int(sla_round))
+        if inquiry is not None and all(row["id"] != inquiry_id for row in rows):
+            rows.append(_digest_row(store, inquiry, kind))
+    if not rows:
+        return "nothing_to_send"  # everything was answered or closed before opening
+    outcomes = []
+    for recipient in _staff_recipients(store, sla.ESCALATION):
+        compose = functools.partial(compose_digest, store, digest_id, rows, recipient)
+        outcomes.append(send_once(f"digest#{store_id}#{digest_id}#{recipient}", compose))
+    return "sent" if outcomes else "no_recipients"
+
+
+def _digest_row(store: Store, inquiry: Inquiry, kind: str) -> dict[str, Any]:
+    locale = store.default_locale
+    return {
+        "id": inquiry.inquiry_id,
+        "subject": inquiry.subject,
+        "customer": inquiry.customer.name or inquiry.customer.email,
+        "priority": inquiry.priority,
+        "priority_reason": inquiry.priority_reason,
+        "kind": kind,
+        "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
+        "time_left": format_duration(inquiry.reply_due_at - clock.now(), locale),
+    }
+
+
+def compose_digest(store: Store, digest_id: str, rows: list[dict[str, Any]], recipient: str) -> OutboundEmail:
+    context = {"store": {"name": store.name}, "rows": rows, "count": len(rows)}
+    rendered = render(digests.DIGEST_KIND, store.default_locale, context, store_id=store.store_id)
+    return build_email(
+        kind=digests.DIGEST_KIND,
+        sender=store.sender,
+        sender_name=store.name,
+        recipient=recipient,
+        recipient_name=None,
+        rendered=rendered,
+        reference=f"{digest_id.replace('#', '.')}.{store.store_id}",
+        sent_at=clock.now(),
+    )
