@@ -239,3 +239,20 @@ def test_unknown_route_is_404_json(stack):
     reply = call(stack, "GET", "/v1/nothing-here")
     assert reply.status == 404
     assert reply.json["error"]["type"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["?expand=customer", "?a=1&b=two%20words", "?name=%E5%B1%B1%E7%94%B0"])
+def test_query_string_is_part_of_the_signed_path(stack, query):
+    created = call(stack, "POST", PATH, inquiry_body()).json
+    path = f"{PATH}/{created['inquiry_id']}{query}"
+    assert call(stack, "GET", path).status == 200  # signed over the path as sent, query included
+    headers = signed_headers("GET", f"{PATH}/{created['inquiry_id']}", b"")  # signed without the query
+    result = stack.api("GET", path, headers, b"")
+    assert result["statusCode"] == 401
+
+
+def test_charset_in_content_type_is_fine(stack):
+    reply = call(
+        stack, "POST", PATH, inquiry_body(), headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert reply.status == 202
