@@ -32,3 +32,15 @@ def test_japanese_reader_in_other_zone():
 def test_noon_and_midnight_in_english():
     assert "12:00 PM" in format_datetime(datetime(2026, 1, 1, 3, 0, tzinfo=UTC), "Asia/Tokyo", "en")
     assert "12:00 AM" in format_datetime(datetime(2026, 1, 1, 15, 0, tzinfo=UTC), "Asia/Tokyo", "en")
+
+
+def test_durations():
+    from datetime import timedelta
+
+    from omotenashi.messaging.formatting import format_duration
+
+    assert format_duration(timedelta(hours=4) - timedelta(seconds=2), "ja") == "残り4時間0分"
+    assert format_duration(timedelta(hours=3, minutes=20), "en") == "3 h 20 min left"
+    assert format_duration(-timedelta(hours=2, minutes=5), "ja") == "2時間5分超過"
+    assert format_duration(-timedelta(days=1, hours=4), "en") == "1 d 4 h 0 min overdue"
+    assert format_duration(timedelta(minutes=5), "en") == "5 min left"

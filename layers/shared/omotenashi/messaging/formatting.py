@@ -50,7 +50,7 @@ def format_datetime(moment: datetime, time_zone: str, locale: str) -> str:
 def format_duration(delta: timedelta, locale: str) -> str:
     """Time left (positive) or overdue (negative): ja 残り3時間20分 / 2時間5分超過, en 3 h 20 min left."""
     overdue = delta.total_seconds() < 0
-    minutes = int(abs(delta.total_seconds()) // 60)
+    minutes = round(abs(delta.total_seconds()) / 60)  # 3 h 59 min 58 s reads as 4 h
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if locale == "ja":
