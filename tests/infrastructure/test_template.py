@@ -222,9 +222,10 @@ def test_samconfig_has_dev_and_prod():
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["stack_name"] == f"omotenashi-{env}"
         assert f"Stage={env}" in str(deploy["parameter_overrides"])
-    assert config["default"]["global"]["parameters"]["template_file"] == "infra/template.yaml" or (
-        config["default"]["build"]["parameters"].get("template_file") == "infra/template.yaml"
-    )
+        assert config[env]["build"]["parameters"]["template_file"] == "infra/template.yaml"
+        # deploy must take the built template, or the layer ships without dependencies
+        assert "template_file" not in deploy
+        assert "template_file" not in config[env].get("global", {}).get("parameters", {})
 
 
 def test_layer_ships_the_message_templates():
