@@ -113,7 +113,6 @@ def test_workers_consume_queues_with_partial_batch_failures(transformed, functio
 
 @pytest.mark.parametrize(("function", "queue"), WORKERS)
 def test_queues_have_dlq_and_visibility_fits_worker_and_claim_lease(transformed, function, queue):
-    from omotenashi.logic.auto_reply import CLAIM_LEASE
     from omotenashi.logic.delivery import LEASE
 
     props = transformed[queue]["Properties"]
@@ -122,8 +121,7 @@ def test_queues_have_dlq_and_visibility_fits_worker_and_claim_lease(transformed,
     assert 3 <= props["RedrivePolicy"]["maxReceiveCount"] <= 10
     timeout = transformed[function]["Properties"]["Timeout"]
     assert props["VisibilityTimeout"] >= 6 * timeout  # AWS guidance for SQS event sources
-    for lease in (CLAIM_LEASE, LEASE):
-        assert timeout < lease.total_seconds() < props["VisibilityTimeout"]
+    assert timeout < LEASE.total_seconds() < props["VisibilityTimeout"]
     alarm = transformed[queue.replace("Queue", "DeadLetterAlarm")]["Properties"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dlq, "QueueName"]}
@@ -195,7 +193,14 @@ def test_least_privilege(transformed):
         "sqs:SendMessage",
     }
     worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}
-    assert worker == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "ses:SendRawEmail"}
+    # DeleteItem only releases a delivery claim after a failed send (DeliveriesTable)
+    assert worker == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "ses:SendRawEmail",
+    }
     assert "ses:SendRawEmail" not in api
     messages = {a for s in _statements(transformed, "MessageWorkerFunctionRole") for a in s["Action"]}
     assert "dynamodb:Scan" not in messages and "ses:SendRawEmail" in messages

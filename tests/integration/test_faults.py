@@ -29,9 +29,9 @@ def _redeliver_now(stack):
 
 
 WORKER_CALLS = [
-    ("dynamodb", "GetItem"),
-    ("dynamodb", "PutItem"),  # rate window
-    ("dynamodb", "UpdateItem"),  # claim or mark sent
+    ("dynamodb", "GetItem"),  # inquiry, rate window, delivery state
+    ("dynamodb", "PutItem"),  # rate window, delivery claim
+    ("dynamodb", "UpdateItem"),  # delivery record, inquiry outcome
     ("ses", "SendRawEmail"),
 ]
 
@@ -54,7 +54,8 @@ def test_single_worker_failure_delays_but_never_loses_or_duplicates(stack, servi
 
 @pytest.mark.parametrize("which", [1, 2])
 def test_each_update_failing_once(stack, which):
-    """The worker makes two UpdateItem calls (claim, then mark sent); fail each in turn."""
+    """The worker makes two UpdateItem calls after sending (the delivery record, then the inquiry);
+    fail each in turn: neither may cause a second email."""
     inquiry_id = _accept(stack)
     seen = [0]
 
@@ -76,27 +77,23 @@ def test_ses_throttled_then_released_claim_also_fails(stack):
     from datetime import timedelta
 
     from omotenashi import clock
-    from omotenashi.logic.auto_reply import CLAIM_LEASE
+    from omotenashi.logic.delivery import LEASE
 
     inquiry_id = _accept(stack)
     poller = stack.pollers[0]
     sqs = boto3.client("sqs")
     [message] = sqs.receive_message(QueueUrl=poller.queue.url, MaxNumberOfMessages=10)["Messages"]
     event = {"Records": [poller._record(message)]}
+    failed_batch = {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
 
-    def is_release(params):
-        return "REMOVE" in params["UpdateExpression"] and "pending" in json.dumps(
-            params["ExpressionAttributeValues"]
-        )
-
-    with aws_fault("ses", "SendRawEmail"), aws_fault("dynamodb", "UpdateItem", when=is_release) as failed:
-        assert poller.pool.invoke(event)["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    with aws_fault("ses", "SendRawEmail"), aws_fault("dynamodb", "DeleteItem") as failed:
+        assert poller.pool.invoke(event) == failed_batch
     assert failed[0] == 1
-    assert _state(stack, inquiry_id) == "sending"
+    assert _state(stack, inquiry_id) == "pending"
     # Redelivered while the (dead) claim's lease runs: retried later, nothing sent.
-    assert poller.pool.invoke(event)["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    assert poller.pool.invoke(event) == failed_batch
     assert auto_replies(stack, inquiry_id) == []
-    clock.advance((CLAIM_LEASE + timedelta(seconds=1)).total_seconds())
+    clock.advance((LEASE + timedelta(seconds=1)).total_seconds())
     assert poller.pool.invoke(event) == {"batchItemFailures": []}
     assert poller.pool.invoke(event) == {"batchItemFailures": []}
     assert len(auto_replies(stack, inquiry_id)) == 1

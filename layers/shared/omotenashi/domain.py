@@ -14,8 +14,8 @@ Priority = Literal["urgent", "high", "normal", "low"]
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
 InquiryStatus = Literal["open", "answered", "closed"]
 
-# Auto-reply life cycle: pending -> sending (claimed) -> sent, or -> suppressed (loop protection).
-AutoReplyState = Literal["pending", "sending", "sent", "suppressed"]
+# Auto-reply life cycle: pending -> sent, or pending -> suppressed (loop protection).
+AutoReplyState = Literal["pending", "sent", "suppressed"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,6 @@ class Inquiry:
     first_response_at: datetime | None = None
     auto_reply_state: str = "pending"
     auto_reply_reason: str | None = None
-    auto_reply_lease_until: datetime | None = None
     auto_reply_message_id: str | None = None
     auto_reply_sent_at: datetime | None = None
     sla_round: int = 0

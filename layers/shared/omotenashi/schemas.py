@@ -106,7 +106,7 @@ class InquiryOut(BaseModel):
     closed_at: str | None = None
     order_id: str | None = None
     external_id: str | None = None
-    auto_reply: Literal["pending", "sending", "sent", "suppressed"]
+    auto_reply: Literal["pending", "sent", "suppressed"]
 
 
 class FieldError(BaseModel):

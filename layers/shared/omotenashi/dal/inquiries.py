@@ -43,7 +43,6 @@ def _to_domain(item: InquiryItem) -> Inquiry:
         first_response_at=item.first_response_at,
         auto_reply_state=item.auto_reply_state,
         auto_reply_reason=item.auto_reply_reason,
-        auto_reply_lease_until=item.auto_reply_lease_until,
         auto_reply_message_id=item.auto_reply_message_id,
         auto_reply_sent_at=item.auto_reply_sent_at,
         sla_round=int(item.sla_round or 0),
@@ -163,34 +162,20 @@ def _conditional_update(store_id: str, inquiry_id: str, actions: list, condition
     return True
 
 
-def claim_auto_reply(store_id: str, inquiry_id: str, *, now: datetime, lease_until: datetime) -> bool:
-    """Take the right to send the auto-reply. Succeeds when pending, or when an earlier claim's
-    lease ran out without the send being recorded (that worker died before it sent)."""
+def mark_auto_reply_sent(
+    store_id: str, inquiry_id: str, *, message_id: str | None, sent_at: datetime
+) -> bool:
+    """Idempotent; a repeat (message_id None: the email went out on an earlier attempt) keeps the
+    first attempt's id and time."""
     state = InquiryItem.auto_reply_state
-    condition = InquiryItem.inquiry_id.exists() & (
-        (state == "pending") | ((state == "sending") & (InquiryItem.auto_reply_lease_until < now))
-    )
-    actions = [state.set("sending"), InquiryItem.auto_reply_lease_until.set(lease_until)]
-    return _conditional_update(store_id, inquiry_id, actions, condition, "claiming an auto-reply")
-
-
-def release_auto_reply(store_id: str, inquiry_id: str) -> bool:
-    """Give the claim back after a send that certainly failed, so a retry may send."""
-    state = InquiryItem.auto_reply_state
-    actions = [state.set("pending"), InquiryItem.auto_reply_lease_until.remove()]
-    return _conditional_update(store_id, inquiry_id, actions, state == "sending", "releasing an auto-reply")
-
-
-def mark_auto_reply_sent(store_id: str, inquiry_id: str, *, message_id: str, sent_at: datetime) -> bool:
-    state = InquiryItem.auto_reply_state
-    actions = [
+    actions: list[Any] = [
         state.set("sent"),
-        InquiryItem.auto_reply_message_id.set(message_id),
-        InquiryItem.auto_reply_sent_at.set(sent_at),
-        InquiryItem.auto_reply_lease_until.remove(),
+        InquiryItem.auto_reply_sent_at.set(InquiryItem.auto_reply_sent_at | sent_at),
     ]
+    if message_id is not None:
+        actions.append(InquiryItem.auto_reply_message_id.set(message_id))
     return _conditional_update(
-        store_id, inquiry_id, actions, state.is_in("sending", "sent"), "recording a sent auto-reply"
+        store_id, inquiry_id, actions, state.is_in("pending", "sent"), "recording a sent auto-reply"
     )
 
 

@@ -89,7 +89,6 @@ class InquiryItem(Model):
     accepted_response = UnicodeAttribute()
     auto_reply_state = UnicodeAttribute(default="pending")
     auto_reply_reason = UnicodeAttribute(null=True)
-    auto_reply_lease_until = UTCDateTimeAttribute(null=True)
     auto_reply_message_id = UnicodeAttribute(null=True)
     auto_reply_sent_at = UTCDateTimeAttribute(null=True)
     # SLA clock: the alert plan (JSON list of {kind, at}), the position of the next alert, and the

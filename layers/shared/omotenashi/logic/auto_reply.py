@@ -1,25 +1,20 @@
 """The auto-reply worker: one acknowledgement email per inquiry, exactly once.
 
-State machine on the inquiry item: pending -> sending (claimed, with a lease) -> sent, or
-pending -> suppressed. Every single AWS failure is survivable without a duplicate or a loss:
-- claim fails: nothing happened yet; the message is retried.
-- SES fails: nothing was sent; the claim is released and the message retried.
-- recording "sent" fails: retried here a few times, because the email is already out; if it still
-  fails the claim stays held, so a redelivery does not send again until the lease runs out.
+The inquiry records the outcome (pending -> sent, or pending -> suppressed by loop protection);
+the send itself goes through logic.delivery.send_once, the exactly-once mechanism every email
+shares, under the delivery id "auto_reply#<store>#<inquiry>".
 """
 
 from __future__ import annotations
 
-import time
+import functools
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Literal
 
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal import mailer
-from omotenashi.dal.errors import DataAccessError, MailerError
 from omotenashi.domain import Inquiry, OutboundEmail, Store
+from omotenashi.logic.delivery import send_once
 from omotenashi.logic.loop_protection import automated_reason
 from omotenashi.logic.rate_limit import admit_auto_reply
 from omotenashi.logic.stores import directory
@@ -29,17 +24,8 @@ from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
 
 KIND = "inquiry_auto_reply"
-# Longer than the worker's timeout (30 s), so a live worker never loses its claim; shorter than the
-# queue's visibility timeout (180 s), so a redelivery after a crash finds the lease run out and does
-# not burn its receive count against a dead claim (tests/infrastructure checks both bounds).
-CLAIM_LEASE = timedelta(minutes=2)
-_RECORD_ATTEMPTS = 4
 
 Outcome = Literal["sent", "already_done", "suppressed", "missing"]
-
-
-class ClaimHeld(Exception):
-    """Another worker holds a live claim; retry after its lease."""
 
 
 @dataclass(frozen=True)
@@ -102,42 +88,12 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
         logger.info("auto-reply suppressed", extra={**log, "reason": reason})
         return AutoReplyResult("suppressed", reason)
 
-    email = compose(store, inquiry)
-    if not inquiry_data.claim_auto_reply(store_id, inquiry_id, now=now, lease_until=now + CLAIM_LEASE):
-        current = inquiry_data.get(store_id, inquiry_id, consistent=True)
-        if current is not None and current.auto_reply_state in ("sent", "suppressed"):
-            return AutoReplyResult("already_done")
-        raise ClaimHeld(f"{store_id}/{inquiry_id}")
-
-    try:
-        ses_message_id = mailer.send(email)
-    except MailerError:
-        _release_quietly(store_id, inquiry_id)
-        raise
-    _record_sent(store_id, inquiry_id, ses_message_id)
+    message_id = send_once(f"auto_reply#{store_id}#{inquiry_id}", functools.partial(compose, store, inquiry))
+    # Recording on the inquiry may fail after the send; the redelivered message then finds the
+    # delivery sent, sends nothing, and records again.
+    inquiry_data.mark_auto_reply_sent(store_id, inquiry_id, message_id=message_id, sent_at=clock.now())
+    if message_id is None:
+        return AutoReplyResult("already_done")
     metrics.add_metric(name="AutoReplySent", unit="Count", value=1)
     logger.info("auto-reply sent", extra=log)
     return AutoReplyResult("sent")
-
-
-def _release_quietly(store_id: str, inquiry_id: str) -> None:
-    try:
-        inquiry_data.release_auto_reply(store_id, inquiry_id)
-    except DataAccessError:
-        # The lease will run out instead; the retry then claims again. Nothing was sent.
-        logger.warning(
-            "releasing auto-reply claim failed", extra={"store_id": store_id, "inquiry_id": inquiry_id}
-        )
-
-
-def _record_sent(store_id: str, inquiry_id: str, ses_message_id: str) -> None:
-    for attempt in range(_RECORD_ATTEMPTS):
-        try:
-            inquiry_data.mark_auto_reply_sent(
-                store_id, inquiry_id, message_id=ses_message_id, sent_at=clock.now()
-            )
-            return
-        except DataAccessError:
-            if attempt == _RECORD_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * 2**attempt)

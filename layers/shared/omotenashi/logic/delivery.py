@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
 
 from omotenashi import clock
 from omotenashi.dal import deliveries, mailer
@@ -17,21 +16,23 @@ from omotenashi.dal.errors import DataAccessError, MailerError
 from omotenashi.domain import OutboundEmail
 from omotenashi.observability import logger
 
-LEASE = timedelta(minutes=2)  # same bounds as the auto-reply claim (worker timeout < lease < visibility)
+# Longer than a worker's timeout (30 s), so a live worker never loses its claim; shorter than the
+# queues' visibility timeout (180 s), so a redelivery after a crash finds the lease run out and does
+# not burn its receive count against a dead claim (tests/infrastructure checks both bounds).
+LEASE = timedelta(minutes=2)
 _RECORD_ATTEMPTS = 4
-
-Sent = Literal["sent", "already_sent"]
 
 
 class DeliveryInProgress(Exception):
     """Another worker holds a live claim on this delivery; retry after its lease."""
 
 
-def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> Sent:
+def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> str | None:
+    """SES's message id when this call sent the email; None when it had been sent before."""
     now = clock.now()
     if not deliveries.claim(delivery_id, now=now, lease_until=now + LEASE):
         if deliveries.state_of(delivery_id) in ("sent", "skipped"):
-            return "already_sent"
+            return None
         raise DeliveryInProgress(delivery_id)
     try:
         email = compose()
@@ -53,4 +54,4 @@ def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> Sent:
             if attempt == _RECORD_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * 2**attempt)
-    return "sent"
+    return message_id

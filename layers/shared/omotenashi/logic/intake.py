@@ -141,7 +141,7 @@ def _replay(store: Store, inquiry_id: str, fingerprint: str) -> IntakeResult:
         raise IdempotencyConflict(
             "this idempotency key (or external_id) was already used with a different request body"
         )
-    if existing.auto_reply_state in ("pending", "sending"):
+    if existing.auto_reply_state == "pending":
         # The first attempt may have stored the inquiry and then failed to enqueue it. Enqueueing
         # again is safe: the worker's claim makes the auto-reply happen once.
         queue.enqueue_inquiry(store.store_id, inquiry_id)

@@ -173,6 +173,6 @@ def deliver_reply(job: dict[str, Any]) -> str:
     store = directory.get(store_id)
     if reply is None or inquiry is None or store is None:
         return "missing"
-    outcome = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
+    message_id = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
     reply_data.mark_emailed(store_id, inquiry_id, reply_id)
-    return outcome
+    return "sent" if message_id else "already_sent"
