@@ -27,26 +27,33 @@ from omotenashi.schemas import (
 
 app = create_resolver()
 _INQUIRY_ID = re.compile(r"^inq_[a-z0-9]{1,64}$")
+InquiryIdPath = Annotated[str, Path(description="inq_…; an unknown id answers 404")]
+
+
+def _answer(description: str, model: type = ErrorOut) -> dict[str, Any]:
+    # Explicit content everywhere: Powertools documents a response without content as the route's
+    # return model, which would describe error bodies as inquiries.
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+# Every /v1 route may answer these (the guard and the validation run before the route).
 _ERRORS: dict[int | str, Any] = {
-    401: {
-        "description": "Missing or invalid signature",
-        "content": {"application/json": {"model": ErrorOut}},
-    },
-    422: {"description": "Invalid fields", "content": {"application/json": {"model": ErrorOut}}},
+    400: _answer("Malformed JSON or header"),
+    401: _answer("Missing or invalid signature, or unknown store"),
+    413: _answer("Body over 256 KiB"),
+    415: _answer("Content-Type is not application/json"),
+    422: _answer("Invalid fields, each named"),
+    503: _answer("A dependency failed; retry the same request"),
 }
+_UNKNOWN_INQUIRY = {404: _answer("Unknown inquiry (or another store's)")}
+_KEY_CONFLICT = {409: _answer("Idempotency-Key reused with another body")}
 
 
 @app.post(
     "/v1/inquiries",
     summary="Submit a customer inquiry",
     description="Stores the inquiry and queues the auto-reply. 202 with the reply deadline.",
-    responses={
-        202: {"description": "Accepted", "content": {"application/json": {"model": InquiryAccepted}}},
-        400: {"description": "Malformed JSON", "content": {"application/json": {"model": ErrorOut}}},
-        409: {"description": "Idempotency-Key reused with another body"},
-        413: {"description": "Body over 256 KiB"},
-        **_ERRORS,
-    },
+    responses={202: _answer("Accepted", InquiryAccepted), **_KEY_CONFLICT, **_ERRORS},
     tags=["inquiries"],
 )
 @tracer.capture_method
@@ -75,11 +82,11 @@ def create_inquiry(
 @app.get(
     "/v1/inquiries/<inquiry_id>",
     summary="Read an inquiry",
-    responses={404: {"description": "Unknown inquiry"}, **_ERRORS},
+    responses={200: _answer("The inquiry", InquiryOut), **_UNKNOWN_INQUIRY, **_ERRORS},
     tags=["inquiries"],
 )
 @tracer.capture_method
-def get_inquiry(inquiry_id: Annotated[str, Path(max_length=80)]) -> InquiryOut:
+def get_inquiry(inquiry_id: InquiryIdPath) -> InquiryOut:
     return inquiries.view(current_store(app), _inquiry_id(inquiry_id))
 
 
@@ -94,12 +101,17 @@ def _inquiry_id(inquiry_id: str) -> str:
     summary="Reply to the customer as staff",
     description="Emails the reply to the customer. The first reply sets first_response_at, marks the "
     "inquiry answered and stops its SLA alerts.",
-    responses={201: {"description": "Created"}, 404: {"description": "Unknown inquiry"}, **_ERRORS},
+    responses={
+        201: _answer("Created; the email follows", ReplyCreated),
+        **_UNKNOWN_INQUIRY,
+        **_KEY_CONFLICT,
+        **_ERRORS,
+    },
     tags=["inquiries"],
 )
 @tracer.capture_method
 def reply_to_inquiry(
-    inquiry_id: Annotated[str, Path(max_length=80)],
+    inquiry_id: InquiryIdPath,
     reply: Annotated[ReplyIn, Body(embed=False)],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[ReplyCreated]:
@@ -120,11 +132,11 @@ def reply_to_inquiry(
 @app.post(
     "/v1/inquiries/<inquiry_id>/close",
     summary="Close an inquiry (no further SLA alerts)",
-    responses={404: {"description": "Unknown inquiry"}, **_ERRORS},
+    responses={200: _answer("The closed inquiry", InquiryOut), **_UNKNOWN_INQUIRY, **_ERRORS},
     tags=["inquiries"],
 )
 @tracer.capture_method
-def close_inquiry(inquiry_id: Annotated[str, Path(max_length=80)]) -> InquiryOut:
+def close_inquiry(inquiry_id: InquiryIdPath) -> InquiryOut:
     return to_view(replies.close(current_store(app), _inquiry_id(inquiry_id)))
 
 
@@ -132,12 +144,12 @@ def close_inquiry(inquiry_id: Annotated[str, Path(max_length=80)]) -> InquiryOut
     "/v1/inquiries/<inquiry_id>/messages",
     summary="Record a customer follow-up",
     description="An answered or closed inquiry is open again, with a next-response deadline.",
-    responses={404: {"description": "Unknown inquiry"}, **_ERRORS},
+    responses={200: _answer("The inquiry", InquiryOut), **_UNKNOWN_INQUIRY, **_ERRORS},
     tags=["inquiries"],
 )
 @tracer.capture_method
 def customer_follow_up(
-    inquiry_id: Annotated[str, Path(max_length=80)], message: Annotated[FollowUpIn, Body(embed=False)]
+    inquiry_id: InquiryIdPath, message: Annotated[FollowUpIn, Body(embed=False)]
 ) -> InquiryOut:
     del message  # the text lives in the storefront's thread; only the clock matters here
     return to_view(replies.follow_up(current_store(app), _inquiry_id(inquiry_id)))

@@ -214,6 +214,51 @@ def test_non_object_json_is_422(stack, raw):
     assert_nothing_written(stack)
 
 
+def test_array_of_inquiries_is_422_not_its_first_element(stack):
+    raw = json.dumps([inquiry_body(subject="FIRST"), inquiry_body(subject="SECOND")]).encode()
+    reply = call(stack, "POST", PATH, raw=raw)
+    assert reply.status == 422, reply.text
+    assert reply.json["error"]["fields"] == [{"field": "body", "message": "must be a JSON object"}]
+    assert_nothing_written(stack)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser's recursion limit
+        b'{"a":' * 2000 + b"1" + b"}" * 2000,
+        json.dumps(
+            inquiry_body(extra=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]])
+        ).encode(),
+    ],
+    ids=["array-100k", "object-2k", "inquiry-with-deep-extra"],
+)
+@pytest.mark.parametrize("path", [PATH, f"{PATH}/inq_abc/replies", f"{PATH}/inq_abc/messages"])
+def test_deeply_nested_json_is_422_never_500(stack, raw, path):
+    reply = call(stack, "POST", path, raw=raw)
+    assert reply.status == 422, reply.text[:300]
+    assert reply.json["error"]["fields"][0]["field"] == "body"
+    assert "nest" in reply.json["error"]["fields"][0]["message"]
+    assert_nothing_written(stack)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "text/plain", "application/xml", "multipart/form-data"],
+)
+def test_other_media_types_are_415(stack, content_type):
+    reply = call(stack, "POST", PATH, inquiry_body(), headers={"Content-Type": content_type})
+    assert reply.status == 415, reply.text
+    assert reply.json["error"]["type"] == "unsupported_media_type"
+    assert_nothing_written(stack)
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; charset=UTF-8"])
+def test_media_type_is_case_insensitive(stack, content_type):
+    reply = call(stack, "POST", PATH, inquiry_body(), headers={"Content-Type": content_type})
+    assert reply.status == 202, reply.text
+
+
 def test_limits_are_inclusive(stack):
     body = inquiry_body(subject="s" * 200, message="m" * 10000)
     assert call(stack, "POST", PATH, body).status == 202
@@ -233,6 +278,13 @@ def test_same_key_different_body_is_409_and_writes_nothing_new(stack):
     assert item_count(stack, "InquiriesTable") == 1
     stack.drain()
     assert len(stack.outbox()) == 1
+
+
+@pytest.mark.parametrize("inquiry_id", ["inq_" + "a" * 5000, "nope", "inq_UPPER", "inq_a%2F..%2Fb"])
+def test_malformed_or_overlong_inquiry_id_is_404(stack, inquiry_id):
+    reply = call(stack, "GET", f"{PATH}/{inquiry_id}")
+    assert reply.status == 404, reply.text
+    assert reply.json["error"]["type"] == "not_found"
 
 
 def test_unknown_route_is_404_json(stack):

@@ -112,3 +112,24 @@ def test_openapi_document_and_docs_are_served(stack):
     docs = call(stack, "GET", "/v1/docs", sign=False)
     assert docs.status == 200
     assert "swagger" in docs.text.lower()
+
+
+def test_openapi_documents_each_success_and_error_shape(stack):
+    document = call(stack, "GET", "/v1/openapi.json", sign=False).json
+    error_ref = "#/components/schemas/ErrorOut"
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            where = f"{method.upper()} {path}"
+            successes = [code for code in responses if code.startswith("2")]
+            assert len(successes) == 1, where
+            success_schema = responses[successes[0]]["content"]["application/json"]["schema"]
+            assert success_schema["$ref"] != error_ref, where
+            for code in ("400", "401", "413", "415", "422", "503"):
+                assert code in responses, (where, code)
+            for code, response in responses.items():
+                if code[0] in "45":
+                    assert response["content"]["application/json"]["schema"]["$ref"] == error_ref, (
+                        where,
+                        code,
+                    )

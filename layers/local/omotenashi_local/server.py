@@ -15,6 +15,7 @@ from omotenashi_local.runtime import api_response_bytes, dumps
 from omotenashi_local.stack import LocalStack
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
+MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 3600  # per call; far beyond any SLA, far below datetime's range
 
 
 def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
@@ -42,12 +43,41 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
             self._json(status, {"error": {"type": error_type, "message": message}})
 
         def _body(self) -> bytes | None:
-            length = int(self.headers.get("Content-Length") or 0)
+            """The request body (Content-Length or chunked), or None after answering an error."""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._chunked_body()
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length < 0:
+                    raise ValueError(length)
+            except ValueError:
+                return self._refuse(400, "invalid_header", "Content-Length must be a whole number >= 0")
             if length > MAX_REQUEST_BYTES:
-                self._error(413, "payload_too_large", "request body too large")
-                self.close_connection = True
-                return None
+                return self._refuse(413, "payload_too_large", "request body too large")
             return self.rfile.read(length) if length else b""
+
+        def _chunked_body(self) -> bytes | None:
+            body = bytearray()
+            while True:
+                size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    return self._refuse(400, "invalid_body", "malformed chunked body")
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return bytes(body)
+                if len(body) + size > MAX_REQUEST_BYTES:
+                    return self._refuse(413, "payload_too_large", "request body too large")
+                body += self.rfile.read(size)
+                self.rfile.readline(8)  # the CRLF after each chunk
+
+        def _refuse(self, status: int, error_type: str, message: str) -> bytes | None:
+            """Answer and hang up: the rest of the request cannot be read reliably."""
+            self._error(status, error_type, message)
+            self.close_connection = True
+            return None
 
         def _handle(self) -> None:
             body = self._body()
@@ -98,7 +128,7 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
                 isinstance(seconds, bool)
                 or not isinstance(seconds, int | float)
                 or not math.isfinite(seconds)
-                or seconds < 0
+                or not 0 <= seconds <= MAX_ADVANCE_SECONDS
             ):
                 self._json(
                     422,
@@ -106,7 +136,12 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
                         "error": {
                             "type": "validation_error",
                             "message": "invalid fields: seconds",
-                            "fields": [{"field": "seconds", "message": "must be a number >= 0"}],
+                            "fields": [
+                                {
+                                    "field": "seconds",
+                                    "message": f"must be a number from 0 to {MAX_ADVANCE_SECONDS}",
+                                }
+                            ],
                         }
                     },
                 )

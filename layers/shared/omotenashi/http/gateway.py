@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from omotenashi.logic.stores import STORE_ID_PATTERN, directory
 from omotenashi.observability import logger
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 32
+JSON_MEDIA_TYPE = "application/json"
 STORE_HEADER = "x-omotenashi-store"
 SIGNATURE_HEADER = "x-omotenashi-signature"
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -110,6 +113,50 @@ def authenticate(request: RawRequest) -> Store:
     raise AuthenticationFailed("unknown store or invalid signature")
 
 
+def _json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value, without recursion (the value may be hostile)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _invalid_body(message: str) -> dict[str, Any]:
+    return proxy_response(
+        422,
+        error_body("validation_error", "invalid fields: body", [{"field": "body", "message": message}]),
+    )
+
+
+def body_refusal(request: RawRequest) -> dict[str, Any] | None:
+    """Bodies the routes must never see: not JSON, not UTF-8, not an object, or nested so deep that
+    parsing or hashing it would exhaust the stack (a 500 otherwise)."""
+    if not request.body:
+        return None
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and media_type != JSON_MEDIA_TYPE:
+        return proxy_response(
+            415, error_body("unsupported_media_type", "send Content-Type: application/json")
+        )
+    try:
+        parsed = json.loads(request.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return proxy_response(400, error_body("invalid_json", "request body is not valid UTF-8 JSON"))
+    except RecursionError:
+        return _invalid_body(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
+    except ValueError:
+        return proxy_response(400, error_body("invalid_json", "request body is not valid JSON"))
+    if not isinstance(parsed, dict):
+        return _invalid_body("must be a JSON object")
+    if _json_depth(parsed) > MAX_JSON_DEPTH:
+        return _invalid_body(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
+    return None
+
+
 def guard(
     event: dict[str, Any], public_prefixes: tuple[str, ...]
 ) -> tuple[RawRequest, Store | None, dict[str, Any] | None]:
@@ -139,14 +186,9 @@ def guard(
                 503, error_body("service_unavailable", "temporarily unavailable; retry"), {"Retry-After": "1"}
             ),
         )
-    try:
-        request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return (
-            request,
-            store,
-            proxy_response(400, error_body("invalid_json", "request body is not valid UTF-8 JSON")),
-        )
+    bad_body = body_refusal(request)
+    if bad_body is not None:
+        return request, store, bad_body
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         return (

@@ -114,12 +114,28 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> d
         return early
     if request.path.startswith("/v1/docs"):
         _configure_docs(app)
+    _lower_case_media_type(event)
     app.append_context(store=store, raw_body=request.body)
     try:
         return app.resolve(event, context)
     except Exception:  # the resolver's own failures must still answer JSON, never a bare 502
         logger.exception("resolver failed")
         return proxy_response(500, error_body("internal_error", "internal error"))
+
+
+def _lower_case_media_type(event: dict[str, Any]) -> None:
+    """Media types are case-insensitive (RFC 9110), Powertools' content-type check is not: the
+    guard accepted "Application/JSON", so hand the resolver "application/json"."""
+
+    def lowered(value: str) -> str:
+        media_type, separator, parameters = value.partition(";")
+        return media_type.strip().lower() + separator + parameters
+
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name, value in headers.items():
+            if name.lower() == "content-type":
+                headers[name] = [lowered(v) for v in value] if isinstance(value, list) else lowered(value)
 
 
 def current_store(app: APIGatewayRestResolver) -> Store:
