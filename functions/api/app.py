@@ -14,6 +14,8 @@ from omotenashi.http.resolver import create_resolver, current_store, serve
 from omotenashi.logic import inquiries, intake, replies
 from omotenashi.logic.errors import NotFound
 from omotenashi.logic.inquiries import to_view
+from omotenashi.logic.intake import IntakeResult
+from omotenashi.logic.replies import ReplyResult
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.schemas import (
     ErrorOut,
@@ -21,6 +23,7 @@ from omotenashi.schemas import (
     InquiryAccepted,
     InquiryIn,
     InquiryOut,
+    MessageCreated,
     ReplyCreated,
     ReplyIn,
 )
@@ -73,10 +76,7 @@ def create_inquiry(
         app.current_event.json_body,
         idempotency_key,
     )
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return Response(
-        status_code=result.status_code, content_type="application/json", body=result.body, headers=headers
-    )
+    return _idempotent_response(result)
 
 
 @app.get(
@@ -123,10 +123,7 @@ def reply_to_inquiry(
         app.current_event.json_body,
         idempotency_key,
     )
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return Response(
-        status_code=result.status_code, content_type="application/json", body=result.body, headers=headers
-    )
+    return _idempotent_response(result)
 
 
 @app.post(
@@ -143,16 +140,39 @@ def close_inquiry(inquiry_id: InquiryIdPath) -> InquiryOut:
 @app.post(
     "/v1/inquiries/<inquiry_id>/messages",
     summary="Record a customer follow-up",
-    description="An answered or closed inquiry is open again, with a next-response deadline.",
-    responses={200: _answer("The inquiry", InquiryOut), **_UNKNOWN_INQUIRY, **_ERRORS},
+    description="On an answered or closed inquiry this starts a next-response SLA: the inquiry is open "
+    "again with a new reply_due_at. On an open inquiry the deadline stands. Staff alerts quote the newest "
+    "message.",
+    responses={
+        201: _answer("Recorded", MessageCreated),
+        **_UNKNOWN_INQUIRY,
+        **_KEY_CONFLICT,
+        **_ERRORS,
+    },
     tags=["inquiries"],
 )
 @tracer.capture_method
 def customer_follow_up(
-    inquiry_id: InquiryIdPath, message: Annotated[FollowUpIn, Body(embed=False)]
-) -> InquiryOut:
-    del message  # the text lives in the storefront's thread; only the clock matters here
-    return to_view(replies.follow_up(current_store(app), _inquiry_id(inquiry_id)))
+    inquiry_id: InquiryIdPath,
+    message: Annotated[FollowUpIn, Body(embed=False)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[MessageCreated]:
+    result = replies.follow_up(
+        current_store(app),
+        _inquiry_id(inquiry_id),
+        message.message,
+        app.current_event.json_body,
+        idempotency_key,
+    )
+    return _idempotent_response(result)
+
+
+def _idempotent_response(result: IntakeResult | ReplyResult) -> Response:
+    """The answer of a request that may be a retry; a replayed one says so (as Stripe does)."""
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return Response(
+        status_code=result.status_code, content_type="application/json", body=result.body, headers=headers
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

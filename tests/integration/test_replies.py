@@ -127,3 +127,92 @@ def test_follow_up_on_open_inquiry_keeps_the_deadline(stack, inquiry_id):
     clock.advance(3600)
     after = call(stack, "POST", f"/v1/inquiries/{inquiry_id}/messages", {"message": "追記です"}).json
     assert after["reply_due_at"] == before
+
+
+def _reply(stack, inquiry_id, key=None, message="確認いたします。"):
+    headers = {"Idempotency-Key": key} if key else None
+    body = {"author": "sato@shop.example", "message": message}
+    return call(stack, "POST", f"/v1/inquiries/{inquiry_id}/replies", body, headers=headers)
+
+
+def _follow_up(stack, inquiry_id, message="追加で質問です", key=None):
+    headers = {"Idempotency-Key": key} if key else None
+    return call(stack, "POST", f"/v1/inquiries/{inquiry_id}/messages", {"message": message}, headers=headers)
+
+
+def _view(stack, inquiry_id):
+    return call(stack, "GET", f"/v1/inquiries/{inquiry_id}").json
+
+
+def _inquiry_updates(stack):
+    table = stack.resources.tables["InquiriesTable"]
+    return lambda params: params.get("TableName") == table
+
+
+def test_follow_up_is_idempotent_by_key(stack, inquiry_id):
+    assert _reply(stack, inquiry_id).status == 201
+    clock.advance(3600)
+    first = _follow_up(stack, inquiry_id, key="fu-1")
+    assert first.status == 201, first.text
+    assert _view(stack, inquiry_id)["status"] == "open"
+    assert _reply(stack, inquiry_id).status == 201  # staff answer the follow-up
+    clock.advance(3600)
+    again = _follow_up(stack, inquiry_id, key="fu-1")  # the storefront retries the same request
+    assert (again.status, again.json) == (first.status, first.json)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    view = _view(stack, inquiry_id)
+    assert view["status"] == "answered"  # the retry did not open a third round
+    assert view["reply_due_at"] == first.json["reply_due_at"]
+    conflict = _follow_up(stack, inquiry_id, message="別の内容", key="fu-1")
+    assert conflict.status == 409
+    assert conflict.json["error"]["type"] == "idempotency_conflict"
+
+
+def test_follow_up_on_closed_inquiry_opens_it_without_closed_at(stack, inquiry_id):
+    call(stack, "POST", f"/v1/inquiries/{inquiry_id}/close")
+    clock.advance(3600)
+    reopened = _follow_up(stack, inquiry_id)
+    assert reopened.status == 201 and reopened.json["status"] == "open"
+    view = _view(stack, inquiry_id)
+    assert (view["status"], view["closed_at"]) == ("open", None)
+    assert view["reply_due_at"] == reopened.json["reply_due_at"]
+
+
+def test_follow_up_whose_reopening_failed_is_completed_by_the_retry(stack, inquiry_id):
+    _reply(stack, inquiry_id)
+    clock.advance(3600)
+    with aws_fault("dynamodb", "UpdateItem", when=_inquiry_updates(stack)) as failures:
+        assert _follow_up(stack, inquiry_id, key="fu-503").status == 503
+    assert failures[0] == 1
+    assert _view(stack, inquiry_id)["status"] == "answered"  # stored, not yet applied
+    retried = _follow_up(stack, inquiry_id, key="fu-503")
+    assert retried.status == 201
+    view = _view(stack, inquiry_id)
+    assert (view["status"], view["reply_due_at"]) == ("open", retried.json["reply_due_at"])
+
+
+def test_reply_retry_in_a_later_round_still_stops_the_clock(stack, inquiry_id):
+    """Round 1 (after a follow-up): the reply is stored, stopping the clock fails (503), the
+    storefront retries: the retry must stop the clock although first_response_at is long set."""
+    _reply(stack, inquiry_id)
+    clock.advance(3600)
+    _follow_up(stack, inquiry_id)
+    assert _view(stack, inquiry_id)["status"] == "open"
+    with aws_fault("dynamodb", "UpdateItem", when=_inquiry_updates(stack)):
+        assert _reply(stack, inquiry_id, key="r2").status == 503
+    assert _view(stack, inquiry_id)["status"] == "open"
+    assert _reply(stack, inquiry_id, key="r2").status == 201
+    assert _view(stack, inquiry_id)["status"] == "answered"
+    stack.drain()
+    assert len(_replies(stack)) == 2
+
+
+def test_no_threading_headers_when_no_auto_reply_went_out(stack):
+    body = inquiry_body(customer={"email": "mailer-daemon@example.jp"}, channel="email")
+    inquiry_id = call(stack, "POST", "/v1/inquiries", body).json["inquiry_id"]
+    stack.drain()
+    assert _view(stack, inquiry_id)["auto_reply"] == "suppressed"
+    assert _reply(stack, inquiry_id).status == 201
+    stack.drain()
+    [mail] = _replies(stack)
+    assert "In-Reply-To" not in mail["headers"] and "References" not in mail["headers"]

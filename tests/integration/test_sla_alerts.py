@@ -44,14 +44,26 @@ def test_reminder_breach_and_escalation_each_exactly_once(clocked):
     assert _kinds(stack, inquiry_id) == ["sla_reminder"]
     stack.advance(60)  # T+24h
     assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
-    stack.advance(4 * HOUR)  # T+28h
+    stack.advance(4 * HOUR - 60)  # T+28h - 1 min
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+    stack.advance(60)  # T+28h
     assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach", "sla_escalation"]
     stack.advance(60)
     assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach", "sla_escalation"]
-    stack.advance(24 * HOUR)
-    stack.advance(24 * HOUR)
-    stack.advance(24 * HOUR)
+    # Then every 24 hours while unanswered (T+52h, T+76h), at most 3.
+    for expected in (2, 3):
+        stack.advance(24 * HOUR - 120)
+        assert _kinds(stack, inquiry_id).count("sla_escalation") == expected - 1
+        stack.advance(60)
+        assert _kinds(stack, inquiry_id).count("sla_escalation") == expected
+        stack.advance(60)
+    for _ in range(3):
+        stack.advance(24 * HOUR)
     assert _kinds(stack, inquiry_id).count("sla_escalation") == 3  # at most 3
+    breach = next(m for m in stack.outbox() if m["kind"] == "sla_breach")
+    assert "状況: 期限到達" in breach["text"]  # sent at the deadline: not "0 minutes left"
+    escalations = [m for m in stack.outbox() if m["kind"] == "sla_escalation"]
+    assert ["1回目" in escalations[0]["subject"], "3回目" in escalations[2]["subject"]] == [True, True]
 
 
 def test_alert_content_for_staff(clocked):
@@ -68,15 +80,18 @@ def test_alert_content_for_staff(clocked):
         inquiry_id,
         "山田太郎",
         "taro@example.jp",
-        "web_form",
+        "チャネル: お問い合わせフォーム",
         "商品が破損していました",
         "届いた花瓶が割れていました",
-        "高",
-        "damaged_item",
-        "返信期限",
-        "残り",
+        "写真を送ります",
+        "優先度: 高（理由: 破損・不良）",
+        "受付日時: 2026年11月16日(月) 10:00（日本時間）",
+        "返信期限: 2026年11月16日(月) 18:00（日本時間）",
+        "状況: 残り4時間0分",
     ):
         assert needle in mail["text"], needle
+        assert needle.split(": ")[-1] in mail["html"], needle
+    assert "web_form" not in mail["text"] and "damaged_item" not in mail["text"]  # words, not codes
 
 
 def test_reply_within_an_hour_means_no_alerts(clocked):
@@ -102,7 +117,11 @@ def test_reply_within_an_hour_means_no_alerts(clocked):
     assert mail["to"] == ["taro@example.jp"]
     assert mail["subject"] == "Re: 配送について"
     assert "明日発送します" in mail["text"]
-    assert mail["headers"]["In-Reply-To"].startswith("<inquiry_auto_reply.")
+    [auto_reply] = [m for m in stack.outbox() if m["kind"] == "inquiry_auto_reply"]
+    # Threaded under the auto-reply by the Message-ID SES gave it (SES replaces the one we set).
+    assert auto_reply["headers"]["Message-ID"].endswith("@ap-northeast-1.amazonses.com>")
+    assert mail["headers"]["In-Reply-To"] == auto_reply["headers"]["Message-ID"]
+    assert mail["headers"]["References"] == auto_reply["headers"]["Message-ID"]
     assert "Auto-Submitted" not in mail["headers"]
 
 
@@ -127,11 +146,18 @@ def test_follow_up_reopens_the_clock(clocked):
     )
     stack.advance(2 * HOUR)
     reopened = call(stack, "POST", f"/v1/inquiries/{inquiry_id}/messages", {"message": "追加の質問です"})
-    assert reopened.status == 200 and reopened.json["status"] == "open"
+    assert reopened.status == 201 and reopened.json["status"] == "open"
+    assert reopened.json["message_id"].startswith("msg_")
     assert reopened.json["reply_due_at"] == "2026-11-17T03:00:00Z"  # T+2h + 24h
+    view = call(stack, "GET", f"/v1/inquiries/{inquiry_id}").json
+    assert (view["status"], view["reply_due_at"]) == ("open", "2026-11-17T03:00:00Z")
     stack.advance(20 * HOUR)
     stack.advance(4 * HOUR)
     assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+    # Staff see what the customer just asked, not the first message.
+    breach = next(m for m in stack.outbox() if m["kind"] == "sla_breach")
+    assert "追加の質問です" in breach["text"]
+    assert "注文した商品はいつ届きますか" not in breach["text"]
 
 
 def test_overlapping_sweeps_and_redelivery_send_each_alert_once(clocked):

@@ -9,6 +9,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from omotenashi.clock import isoformat
+from omotenashi.dal.mailer import delivered_message_id
 from omotenashi_local.provision import ACCOUNT_ID
 
 
@@ -70,7 +71,12 @@ def messages(region: str, offset: int = 0) -> list[dict[str, Any]]:
                 }
             )
             continue
-        result.append(parse(raw.id, data, list(getattr(raw, "destinations", []) or [])))
+        message = parse(raw.id, data, list(getattr(raw, "destinations", []) or []))
+        # Real SES replaces the Message-ID header with its own; moto keeps ours. Show what a
+        # recipient of SES would see, so threading (In-Reply-To) can be checked locally.
+        headers = {k: v for k, v in message["headers"].items() if k.lower() != "message-id"}
+        message["headers"] = {**headers, "Message-ID": delivered_message_id(raw.id)}
+        result.append(message)
     return result
 
 

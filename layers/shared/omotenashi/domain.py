@@ -98,6 +98,13 @@ class Inquiry:
     alert_plan: tuple[tuple[str, datetime], ...] = ()  # (kind, at), time order
     alert_index: int | None = None  # next alert to send; None = no alert pending
     closed_at: datetime | None = None
+    # The customer's newest words: the first message, or a follow-up (staff alerts quote it).
+    latest_message: str | None = None
+    latest_message_at: datetime | None = None
+
+    @property
+    def newest_customer_message(self) -> str:
+        return self.latest_message or self.message
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,22 @@ class Reply:
     created_at: datetime
     request_hash: str
     email_state: str = "pending"
+    sla_round: int = 0  # the SLA round this reply answered
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """A customer follow-up on an inquiry. It either joins the running SLA round or, on an answered
+    or closed inquiry, starts round `sla_round` with the next-response deadline `reply_due_at`."""
+
+    store_id: str
+    inquiry_id: str
+    message_id: str
+    message: str
+    created_at: datetime
+    request_hash: str
+    sla_round: int
+    reply_due_at: datetime
 
 
 @dataclass(frozen=True)

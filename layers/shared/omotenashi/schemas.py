@@ -143,6 +143,13 @@ class ReplyCreated(BaseModel):
     inquiry_id: str
 
 
+class MessageCreated(BaseModel):
+    message_id: str
+    inquiry_id: str
+    status: Literal["open"]
+    reply_due_at: str = Field(description="When staff must answer (the new deadline if this reopened it).")
+
+
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

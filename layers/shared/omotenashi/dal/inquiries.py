@@ -49,6 +49,8 @@ def _to_domain(item: InquiryItem) -> Inquiry:
         alert_plan=_plan_from_json(item.alert_plan),
         alert_index=int(item.alert_index) if item.alert_index is not None else None,
         closed_at=item.closed_at,
+        latest_message=item.latest_message,
+        latest_message_at=item.latest_message_at,
     )
 
 
@@ -219,6 +221,7 @@ def restart_clock(
     sla_round: int,
     plan: tuple[tuple[str, datetime], ...],
     expected_round: int,
+    message: str,
 ) -> bool:
     """A customer follow-up: the inquiry is open again with a next-response deadline."""
     actions = [
@@ -228,8 +231,18 @@ def restart_clock(
         InquiryItem.sla_round.set(sla_round),
         InquiryItem.alert_plan.set(plan_to_json(plan)),
         InquiryItem.closed_at.remove(),
+        InquiryItem.latest_message.set(message),
+        InquiryItem.latest_message_at.set(started_at),
         *_alert_actions(inquiry_id, plan, 0),
     ]
     return _conditional_update(
         store_id, inquiry_id, actions, InquiryItem.sla_round == expected_round, "restarting the clock"
     )
+
+
+def record_latest_message(store_id: str, inquiry_id: str, *, message: str, at: datetime) -> bool:
+    """A follow-up while the clock runs: staff alerts quote it; the deadline stands. A newer
+    message already recorded (a retry arriving late) is kept."""
+    condition = InquiryItem.latest_message_at.does_not_exist() | (InquiryItem.latest_message_at <= at)
+    actions = [InquiryItem.latest_message.set(message), InquiryItem.latest_message_at.set(at)]
+    return _conditional_update(store_id, inquiry_id, actions, condition, "recording a follow-up")

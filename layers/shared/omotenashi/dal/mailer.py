@@ -22,3 +22,11 @@ def send(email: OutboundEmail) -> str:
         code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
         raise MailerError(f"SES SendRawEmail failed {code}".strip()) from error
     return str(response["MessageId"])
+
+
+def delivered_message_id(ses_message_id: str) -> str:
+    """The Message-ID header recipients see. SES replaces the one we set with its own, built from
+    the id SendRawEmail returned and the sending region; replies thread under this one."""
+    region = client("ses").meta.region_name
+    domain = "email.amazonses.com" if region == "us-east-1" else f"{region}.amazonses.com"
+    return f"<{ses_message_id}@{domain}>"

@@ -1,4 +1,5 @@
-"""Staff replies and what they do to the inquiry (first response stops the SLA clock)."""
+"""An inquiry's conversation: staff replies (the first one stops the SLA clock) and customer
+follow-ups, in the replies table."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.inquiries import _alert_actions
 from omotenashi.dal.tables import InquiryItem, ReplyItem, bind
-from omotenashi.domain import Reply
+from omotenashi.domain import CustomerMessage, Reply
+
+CUSTOMER_AUTHOR = "customer"
 
 
 def _key(store_id: str, inquiry_id: str) -> str:
@@ -29,6 +32,7 @@ def _to_domain(item: ReplyItem) -> Reply:
         created_at=item.created_at,
         request_hash=item.request_hash,
         email_state=item.email_state,
+        sla_round=int(item.sla_round or 0),
     )
 
 
@@ -42,24 +46,67 @@ def create_if_absent(reply: Reply) -> bool:
         created_at=reply.created_at,
         request_hash=reply.request_hash,
         email_state="pending",
+        sla_round=reply.sla_round,
     )
+    return _save_new(item, "storing a reply failed")
+
+
+def _save_new(item: ReplyItem, what: str) -> bool:
+    """One conditional PutItem; False when an entry with this id exists (a retried request)."""
     try:
         item.save(condition=ReplyItem.reply_id.does_not_exist())
     except PynamoDBException as error:
         if condition_failed(error):
             return False
-        raise StorageError("storing a reply failed") from error
+        raise StorageError(what) from error
     return True
 
 
-def get(store_id: str, inquiry_id: str, reply_id: str) -> Reply | None:
+def _get_item(store_id: str, inquiry_id: str, entry_id: str) -> ReplyItem | None:
     bind()
     try:
-        return _to_domain(ReplyItem.get(_key(store_id, inquiry_id), reply_id, consistent_read=True))
+        return ReplyItem.get(_key(store_id, inquiry_id), entry_id, consistent_read=True)
     except DoesNotExist:
         return None
     except PynamoDBException as error:
-        raise StorageError("reading a reply failed") from error
+        raise StorageError("reading the conversation failed") from error
+
+
+def get(store_id: str, inquiry_id: str, reply_id: str) -> Reply | None:
+    item = _get_item(store_id, inquiry_id, reply_id)
+    return None if item is None or item.author == CUSTOMER_AUTHOR else _to_domain(item)
+
+
+def create_message_if_absent(message: CustomerMessage) -> bool:
+    bind()
+    item = ReplyItem(
+        inquiry_key=_key(message.store_id, message.inquiry_id),
+        reply_id=message.message_id,
+        author=CUSTOMER_AUTHOR,
+        message=message.message,
+        created_at=message.created_at,
+        request_hash=message.request_hash,
+        email_state="none",
+        sla_round=message.sla_round,
+        reply_due_at=message.reply_due_at,
+    )
+    return _save_new(item, "storing a customer message failed")
+
+
+def get_message(store_id: str, inquiry_id: str, message_id: str) -> CustomerMessage | None:
+    item = _get_item(store_id, inquiry_id, message_id)
+    if item is None or item.author != CUSTOMER_AUTHOR or item.reply_due_at is None:
+        return None
+    return CustomerMessage(
+        store_id=store_id,
+        inquiry_id=inquiry_id,
+        message_id=item.reply_id,
+        message=item.message,
+        created_at=item.created_at,
+        request_hash=item.request_hash,
+        sla_round=int(item.sla_round or 0),
+        reply_due_at=item.reply_due_at,
+    )
 
 
 def mark_emailed(store_id: str, inquiry_id: str, reply_id: str) -> None:

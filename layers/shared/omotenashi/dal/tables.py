@@ -100,6 +100,8 @@ class InquiryItem(Model):
     alert_shard = UnicodeAttribute(null=True)
     next_alert_at = UnicodeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
+    latest_message = UnicodeAttribute(null=True)  # the newest customer follow-up
+    latest_message_at = UTCDateTimeAttribute(null=True)
 
 
 class DigestItem(Model):
@@ -120,6 +122,9 @@ class DigestItem(Model):
 
 
 class ReplyItem(Model):
+    """One entry of an inquiry's conversation: a staff reply ("rep_...") or a customer follow-up
+    ("msg_...", author "customer")."""
+
     class Meta:
         table_name: str = ""  # set by bind()
 
@@ -130,6 +135,8 @@ class ReplyItem(Model):
     created_at = UTCDateTimeAttribute()
     request_hash = UnicodeAttribute()
     email_state = UnicodeAttribute(default="pending")
+    sla_round = NumberAttribute(null=True)
+    reply_due_at = UTCDateTimeAttribute(null=True)  # customer follow-ups: the deadline they set
 
 
 class DeliveryItem(Model):

@@ -5,21 +5,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal import queue
+from omotenashi.dal import mailer, queue
 from omotenashi.dal import replies as reply_data
 from omotenashi.dal.errors import DataAccessError
-from omotenashi.domain import Inquiry, OutboundEmail, Reply, Store
+from omotenashi.domain import CustomerMessage, Inquiry, OutboundEmail, Reply, Store
 from omotenashi.logic import sla
 from omotenashi.logic.delivery import send_once
 from omotenashi.logic.errors import IdempotencyConflict, NotFound, ServiceUnavailable
 from omotenashi.logic.intake import request_fingerprint
 from omotenashi.logic.stores import directory
-from omotenashi.messaging.mime import build_email, message_id_for
+from omotenashi.messaging.mime import build_email
 from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
 
@@ -33,13 +33,14 @@ class ReplyResult:
     replayed: bool
 
 
-def _reply_id(store_id: str, inquiry_id: str, idempotency_key: str | None) -> str:
+def _entry_id(prefix: str, store_id: str, inquiry_id: str, idempotency_key: str | None) -> str:
+    """Derived from the Idempotency-Key, so a retried request lands on the same entry."""
     raw = (
-        hashlib.sha256(f"{store_id}\x00{inquiry_id}\x00reply\x00{idempotency_key}".encode()).digest()
+        hashlib.sha256(f"{store_id}\x00{inquiry_id}\x00{prefix}\x00{idempotency_key}".encode()).digest()
         if idempotency_key is not None
         else secrets.token_bytes(20)
     )
-    return "rep_" + base64.b32encode(raw).decode("ascii").rstrip("=").lower()[:26]
+    return f"{prefix}_" + base64.b32encode(raw).decode("ascii").rstrip("=").lower()[:26]
 
 
 def _inquiry_or_404(store: Store, inquiry_id: str) -> Inquiry:
@@ -57,11 +58,12 @@ def add_reply(
         reply = Reply(
             store_id=store.store_id,
             inquiry_id=inquiry_id,
-            reply_id=_reply_id(store.store_id, inquiry_id, idempotency_key),
+            reply_id=_entry_id("rep", store.store_id, inquiry_id, idempotency_key),
             author=author,
             message=message,
             created_at=clock.now(),
             request_hash=request_fingerprint(parsed_body),
+            sla_round=inquiry.sla_round,
         )
         replayed = not reply_data.create_if_absent(reply)
         if replayed:
@@ -71,7 +73,12 @@ def add_reply(
                     "this idempotency key was already used with a different request body"
                 )
             reply = existing
-        if not replayed or inquiry.first_response_at is None:
+        # A retry finishes what a failed first attempt left undone: the round it answered may
+        # still be open, or the first response may be unrecorded.
+        unapplied = (inquiry.status == "open" and inquiry.sla_round == reply.sla_round) or (
+            inquiry.first_response_at is None
+        )
+        if not replayed or unapplied:
             _stop_clock_for_reply(store, inquiry, reply)
         if reply.email_state != "sent":
             queue.enqueue_message(
@@ -112,37 +119,84 @@ def close(store: Store, inquiry_id: str) -> Inquiry:
         raise ServiceUnavailable("temporarily unable to close the inquiry; retry") from error
 
 
-def follow_up(store: Store, inquiry_id: str) -> Inquiry:
-    """The customer wrote again: an answered or closed inquiry is open again, with a fresh
-    next-response deadline (same hours as the first response) and a fresh alert plan."""
+def follow_up(
+    store: Store, inquiry_id: str, text: str, parsed_body: Any, idempotency_key: str | None
+) -> ReplyResult:
+    """The customer wrote again. On an answered or closed inquiry this starts a new SLA round: open
+    again, with a next-response deadline (same hours as the first response) and a fresh alert
+    plan. On an open inquiry the deadline stands. Either way staff alerts quote the new message.
+
+    The message is stored first (deduplicated by Idempotency-Key) with the round and deadline it
+    sets; applying it to the inquiry is conditional on the round, so a retry completes a failed
+    first attempt and never starts a second round."""
     try:
         inquiry = _inquiry_or_404(store, inquiry_id)
+        now = clock.now()
         if inquiry.status == "open":
-            return inquiry  # the clock is already running; the first deadline stands
-        started = clock.now()
-        due = sla.reply_due_at(store, started, inquiry.priority)
-        plan = tuple((a.kind, a.at) for a in sla.alert_plan(store, started, due))
-        if not inquiry_data.restart_clock(
-            store.store_id,
-            inquiry_id,
-            started_at=started,
-            due_at=due,
-            sla_round=inquiry.sla_round + 1,
-            plan=plan,
-            expected_round=inquiry.sla_round,
-        ):
-            return _inquiry_or_404(store, inquiry_id)  # a concurrent follow-up restarted it
-        return replace(
-            inquiry, status="open", reply_due_at=due, sla_round=inquiry.sla_round + 1, alert_plan=plan
+            sla_round, due = inquiry.sla_round, inquiry.reply_due_at
+        else:
+            sla_round, due = inquiry.sla_round + 1, sla.reply_due_at(store, now, inquiry.priority)
+        message = CustomerMessage(
+            store_id=store.store_id,
+            inquiry_id=inquiry_id,
+            message_id=_entry_id("msg", store.store_id, inquiry_id, idempotency_key),
+            message=text,
+            created_at=now,
+            request_hash=request_fingerprint(parsed_body),
+            sla_round=sla_round,
+            reply_due_at=due,
         )
+        replayed = not reply_data.create_message_if_absent(message)
+        if replayed:
+            existing = reply_data.get_message(store.store_id, inquiry_id, message.message_id)
+            if existing is None or existing.request_hash != message.request_hash:
+                raise IdempotencyConflict(
+                    "this idempotency key was already used with a different request body"
+                )
+            message = existing
+        if inquiry.sla_round < message.sla_round:
+            _start_round(store, message)
+        elif inquiry.sla_round == message.sla_round:
+            inquiry_data.record_latest_message(
+                store.store_id, inquiry_id, message=message.message, at=message.created_at
+            )
     except DataAccessError as error:
-        raise ServiceUnavailable("temporarily unable to record the message; retry") from error
+        raise ServiceUnavailable(
+            "temporarily unable to record the message; retry the same request"
+        ) from error
+    body = {
+        "message_id": message.message_id,
+        "inquiry_id": inquiry_id,
+        "status": "open",
+        "reply_due_at": clock.isoformat(message.reply_due_at),
+    }
+    return ReplyResult(201, body, replayed)
+
+
+def _start_round(store: Store, message: CustomerMessage) -> None:
+    plan = tuple((a.kind, a.at) for a in sla.alert_plan(store, message.created_at, message.reply_due_at))
+    if not inquiry_data.restart_clock(
+        store.store_id,
+        message.inquiry_id,
+        started_at=message.created_at,
+        due_at=message.reply_due_at,
+        sla_round=message.sla_round,
+        plan=plan,
+        expected_round=message.sla_round - 1,
+        message=message.message,
+    ):
+        # Another follow-up started this round first: the inquiry is open again either way.
+        current = inquiry_data.get(store.store_id, message.inquiry_id, consistent=True)
+        if current is None or current.sla_round < message.sla_round:
+            raise ServiceUnavailable("the inquiry keeps changing; retry the same request")
 
 
 def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail:
-    auto_reply_id = message_id_for(
-        "inquiry_auto_reply", f"{inquiry.inquiry_id}.{store.store_id}", store.sender
-    )
+    # Thread under the auto-reply, by the Message-ID its recipient saw (SES replaces ours).
+    threading = {}
+    if inquiry.auto_reply_message_id:
+        auto_reply_id = mailer.delivered_message_id(inquiry.auto_reply_message_id)
+        threading = {"In-Reply-To": auto_reply_id, "References": auto_reply_id}
     subject = inquiry.subject if inquiry.subject.lower().startswith("re:") else f"Re: {inquiry.subject}"
     context = {
         "store": {"name": store.name, "sender": store.sender},
@@ -162,7 +216,7 @@ def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail
         reference=f"{reply.reply_id}.{store.store_id}",
         sent_at=clock.now(),
         automated=False,
-        extra_headers={"In-Reply-To": auto_reply_id, "References": auto_reply_id},
+        extra_headers=threading,
     )
 
 

@@ -22,6 +22,7 @@ from omotenashi.logic import sla
 from omotenashi.logic.delivery import send_once
 from omotenashi.logic.stores import directory
 from omotenashi.messaging.formatting import format_datetime, format_duration
+from omotenashi.messaging.labels import label
 from omotenashi.messaging.mime import build_email
 from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
@@ -86,26 +87,45 @@ def _excerpt(message: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
 
 
+def _time_left(store: Store, due: datetime, now: datetime, locale: str) -> str:
+    """Wall-clock time for a 24x7 store; open time for business hours, since a reminder sent on
+    Friday evening about a Monday-noon deadline has 4 working hours left, not 2 days 19 hours."""
+    calendar = sla.calendar_of(store)
+    if calendar.always_open or now >= due:
+        return format_duration(due - now, locale)
+    return format_duration(calendar.open_time_between(now, due), locale, open_hours=True)
+
+
+def _inquiry_context(inquiry: Inquiry, locale: str) -> dict[str, Any]:
+    return {
+        "id": inquiry.inquiry_id,
+        "subject": inquiry.subject,
+        "channel": inquiry.channel,
+        "channel_label": label("channel", inquiry.channel, locale),
+        "excerpt": _excerpt(inquiry.newest_customer_message),
+        "follow_up": inquiry.latest_message is not None,
+        "priority": inquiry.priority,
+        "priority_label": label("priority", inquiry.priority, locale),
+        "priority_reason": inquiry.priority_reason,
+        "priority_reason_label": label("priority_reason", inquiry.priority_reason, locale),
+        "order_id": inquiry.order_id,
+    }
+
+
 def compose_alert(
     store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str
 ) -> OutboundEmail:
     locale = store.default_locale
     now = clock.now()
+    latest_at = inquiry.latest_message_at
     context: dict[str, Any] = {
         "store": {"name": store.name, "sender": store.sender},
-        "inquiry": {
-            "id": inquiry.inquiry_id,
-            "subject": inquiry.subject,
-            "channel": inquiry.channel,
-            "excerpt": _excerpt(inquiry.message),
-            "priority": inquiry.priority,
-            "priority_reason": inquiry.priority_reason,
-            "order_id": inquiry.order_id,
-        },
+        "inquiry": _inquiry_context(inquiry, locale),
         "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
         "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
+        "latest_message_at": format_datetime(latest_at, store.time_zone, locale) if latest_at else None,
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
-        "time_left": format_duration(inquiry.reply_due_at - now, locale),
+        "time_left": _time_left(store, inquiry.reply_due_at, now, locale),
         "overdue": now >= inquiry.reply_due_at,
         "escalation_number": sum(1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION),
     }
@@ -185,14 +205,11 @@ def deliver_digest(store_id: str, digest_id: str) -> str:
 def _digest_row(store: Store, inquiry: Inquiry, kind: str) -> dict[str, Any]:
     locale = store.default_locale
     return {
-        "id": inquiry.inquiry_id,
-        "subject": inquiry.subject,
+        **_inquiry_context(inquiry, locale),
         "customer": inquiry.customer.name or inquiry.customer.email,
-        "priority": inquiry.priority,
-        "priority_reason": inquiry.priority_reason,
         "kind": kind,
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
-        "time_left": format_duration(inquiry.reply_due_at - clock.now(), locale),
+        "time_left": _time_left(store, inquiry.reply_due_at, clock.now(), locale),
     }
 
 

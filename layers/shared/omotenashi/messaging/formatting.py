@@ -47,14 +47,21 @@ def format_datetime(moment: datetime, time_zone: str, locale: str) -> str:
     )
 
 
-def format_duration(delta: timedelta, locale: str) -> str:
-    """Time left (positive) or overdue (negative): ja 残り3時間20分 / 2時間5分超過, en 3 h 20 min left."""
+def format_duration(delta: timedelta, locale: str, *, open_hours: bool = False) -> str:
+    """Time left (positive) or overdue (negative): ja 残り3時間20分 / 2時間5分超過, en 3 h 20 min left.
+    Under a minute either way reads "due now". `open_hours`: the time counts business hours only."""
     overdue = delta.total_seconds() < 0
     minutes = round(abs(delta.total_seconds()) / 60)  # 3 h 59 min 58 s reads as 4 h
+    if minutes == 0:
+        return "期限到達" if locale == "ja" else "due now"
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if locale == "ja":
         text = (f"{days}日" if days else "") + (f"{hours}時間" if hours or days else "") + f"{mins}分"
-        return f"{text}超過" if overdue else f"残り{text}"
+        if overdue:
+            return f"{text}超過"
+        return f"営業時間で残り{text}" if open_hours else f"残り{text}"
     parts = ([f"{days} d"] if days else []) + ([f"{hours} h"] if hours or days else []) + [f"{mins} min"]
-    return " ".join(parts) + (" overdue" if overdue else " left")
+    if overdue:
+        return " ".join(parts) + " overdue"
+    return " ".join(parts) + (" of business hours left" if open_hours else " left")

@@ -17,7 +17,8 @@ def domain_of(address: str) -> str:
 
 
 def message_id_for(kind: str, reference: str, sender: str) -> str:
-    """Deterministic, so a retried send carries the same Message-ID and replies can thread."""
+    """Deterministic, so a retried send carries the same Message-ID. SES replaces it with its own
+    (see dal.mailer.delivered_message_id); other transports keep it."""
     return f"<{kind}.{reference}@{domain_of(sender)}>"
 
 
