@@ -160,23 +160,84 @@ def test_follow_up_reopens_the_clock(clocked):
     assert "注文した商品はいつ届きますか" not in breach["text"]
 
 
-def test_overlapping_sweeps_and_redelivery_send_each_alert_once(clocked):
-    stack = clocked
-    inquiry_id = _new_inquiry(stack)
-    clock.advance(25 * HOUR)  # reminder and breach both due; the reminder is superseded
-    stack.run_schedules()
-    stack.run_schedules()  # a second sweep overlapping the first (nothing drained in between)
+def _overlapping_sweeps(monkeypatch, count: int):
+    """Run `count` sweeps that all read the due-alerts index before any of them writes: what two
+    schedule invocations running at the same moment see."""
+    from omotenashi.dal import alerts
+    from omotenashi.logic import sla_alerts
+
+    snapshot = list(alerts.due_alerts(clock.now(), alerts.SweepStats()))
+    with monkeypatch.context() as patch:
+        patch.setattr(sla_alerts.alert_data, "due_alerts", lambda now, stats: iter(snapshot))
+        return [sla_alerts.run_sweep() for _ in range(count)]
+
+
+def _message_queue_records(stack):
     import boto3
 
     queue = stack.resources.queues["MessageQueue"]
-    sqs = boto3.client("sqs")
-    messages = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)["Messages"]
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)["Messages"]
     poller = next(p for p in stack.pollers if p.queue.logical_id == "MessageQueue")
-    event = {"Records": [poller._record(m) for m in messages]}
+    return poller, {"Records": [poller._record(m) for m in messages]}
+
+
+def test_overlapping_sweeps_and_redelivery_send_each_alert_once(clocked, monkeypatch):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    clock.advance(20 * HOUR)
+    first, second = _overlapping_sweeps(monkeypatch, 2)
+    assert first.enqueued + second.enqueued == 1  # only one of them could move the plan on
+    poller, event = _message_queue_records(stack)
+    assert len(event["Records"]) == 2  # but both had enqueued the reminder first
     assert poller.pool.invoke(event) == {"batchItemFailures": []}
-    assert poller.pool.invoke(event) == {"batchItemFailures": []}  # redelivered
+    assert poller.pool.invoke(event) == {"batchItemFailures": []}  # and SQS delivered both twice
     stack.drain()
-    assert _kinds(stack, inquiry_id) == ["sla_breach"]
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+    stack.advance(4 * HOUR)  # the plan moved on exactly once: the breach comes on time, once
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+
+
+def test_reply_between_a_sweeps_read_and_write_stops_the_alert(clocked, monkeypatch):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    clock.advance(20 * HOUR)
+    from omotenashi.dal import alerts
+    from omotenashi.logic import sla_alerts
+
+    snapshot = list(alerts.due_alerts(clock.now(), alerts.SweepStats()))
+    reply = {"author": "sato@shop.example", "message": "ご回答します"}
+    assert call(stack, "POST", f"/v1/inquiries/{inquiry_id}/replies", reply).status == 201
+    with monkeypatch.context() as patch:
+        patch.setattr(sla_alerts.alert_data, "due_alerts", lambda now, stats: iter(snapshot))
+        sla_alerts.run_sweep()  # enqueues the reminder it read, but cannot move an answered plan
+    for _ in range(4):
+        stack.advance(24 * HOUR)
+    assert _kinds(stack, inquiry_id) == []  # the worker drops the job: the inquiry is answered
+    assert list(alerts.due_alerts(clock.now(), alerts.SweepStats())) == []  # not back in the index
+
+
+def test_reply_after_the_reminder_stops_breach_and_escalations(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    stack.advance(20 * HOUR)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+    reply = {"author": "sato@shop.example", "message": "お待たせしました"}
+    assert call(stack, "POST", f"/v1/inquiries/{inquiry_id}/replies", reply).status == 201
+    for _ in range(4):
+        stack.advance(24 * HOUR)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+
+
+def test_close_after_the_breach_stops_escalations(clocked):
+    stack = clocked
+    inquiry_id = _new_inquiry(stack)
+    stack.advance(20 * HOUR)
+    stack.advance(4 * HOUR)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
+    assert call(stack, "POST", f"/v1/inquiries/{inquiry_id}/close").status == 200
+    for _ in range(4):
+        stack.advance(24 * HOUR)
+    assert _kinds(stack, inquiry_id) == ["sla_reminder", "sla_breach"]
 
 
 def test_failed_ses_call_delays_but_never_loses_or_duplicates_an_alert(clocked):
@@ -239,12 +300,13 @@ def test_business_hours_reminder_counts_open_hours(stack, tmp_path):
     clock.set_source(None)
 
 
-def _digest_store(stack, tmp_path):
+def _digest_store(stack, tmp_path, **extra):
     import json
 
     from omotenashi import cli
 
     policy = {
+        **extra,
         "hours": {"high": 8},
         "morning_digest": True,
         "calendar": {
@@ -307,4 +369,64 @@ def test_no_digest_when_answered_before_opening(stack, tmp_path):
     )
     stack.advance(3 * 24 * HOUR)
     assert [m for m in stack.outbox() if m["kind"] == "sla_digest"] == []
+    clock.set_source(None)
+
+
+def _digests(stack):
+    return [m for m in stack.outbox() if m["kind"] == "sla_digest"]
+
+
+def test_digest_goes_to_escalation_addresses_only_when_it_holds_an_escalation(stack, tmp_path):
+    _digest_store(stack, tmp_path, escalation={"max": 1, "addresses": ["manager@demo.example"]})
+    clock.set_source(lambda: datetime(2026, 11, 13, 1, 0, tzinfo=UTC))  # Friday 10:00 JST
+    inquiry_id = _new_inquiry(stack, priority="high")  # due Fri 18:00 JST: closing time
+    stack.advance(4 * HOUR)  # 14:00: reminder
+    stack.advance(4 * HOUR)  # 18:00: the breach comes at closing: held
+    assert _kinds(stack, inquiry_id) == ["sla_reminder"]
+    stack.advance(4 * HOUR)  # 22:00: the escalation, held too
+    stack.advance(3 * 24 * HOUR - 13 * HOUR)  # Mon 09:00 JST
+    digests = _digests(stack)
+    assert sorted(d["to"][0] for d in digests) == ["manager@demo.example", "staff@demo.example"]
+    assert all(inquiry_id in d["text"] for d in digests)
+    clock.set_source(None)
+
+
+def test_digest_without_escalation_goes_to_staff_only(stack, tmp_path):
+    _digest_store(stack, tmp_path, escalation={"max": 0, "addresses": ["manager@demo.example"]})
+    clock.set_source(lambda: datetime(2026, 11, 13, 1, 0, tzinfo=UTC))  # Friday 10:00 JST
+    inquiry_id = _new_inquiry(stack, priority="high")
+    stack.advance(4 * HOUR)
+    stack.advance(4 * HOUR)
+    stack.advance(3 * 24 * HOUR - 9 * HOUR)
+    [digest] = _digests(stack)
+    assert digest["to"] == ["staff@demo.example"]
+    assert inquiry_id in digest["text"]
+    clock.set_source(None)
+
+
+def test_alert_held_after_its_digest_went_out_is_sent_on_its_own(stack, tmp_path):
+    """The message worker saw the store closed (08:59:59) but the digest for 09:00 had already been
+    read and sent: holding it there would lose it, so it goes out by itself."""
+    from omotenashi.logic import sla_alerts
+
+    _digest_store(stack, tmp_path)
+    inquiry_id = _new_inquiry(stack, priority="high")  # Fri 09:00 JST, due 17:00
+    stack.advance(12 * HOUR)  # Fri 21:00: escalation #1 held
+    stack.advance(24 * HOUR)  # Sat 21:00: escalation #2 held
+    stack.advance(24 * HOUR)  # Sun 21:00: escalation #3 held
+    stack.advance(12 * HOUR)  # Mon 09:00: the digest goes out
+    assert len(_digests(stack)) == 1
+    assert _kinds(stack, inquiry_id).count("sla_escalation") == 0
+    clock.set_source(lambda: datetime(2026, 11, 15, 23, 59, 59, tzinfo=UTC))  # Mon 08:59:59 JST
+    job = {
+        "type": "sla_alert",
+        "store_id": "demo",
+        "inquiry_id": inquiry_id,
+        "sla_round": 0,
+        "alert_index": 2,
+        "kind": "sla_escalation",
+        "due_at": "2026-11-13T12:00:00Z",
+    }
+    assert sla_alerts.deliver_alert(job) == "sent"
+    assert _kinds(stack, inquiry_id).count("sla_escalation") == 1
     clock.set_source(None)

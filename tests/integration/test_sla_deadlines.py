@@ -73,9 +73,61 @@ def test_closure_dates_are_skipped(business_hours_store):
     assert created["reply_due_at"] == "2027-01-04T03:00:00Z"  # 12:00 JST
 
 
-def test_invalid_policy_is_refused(stack, tmp_path, capsys):
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"calendar": {"type": "business_hours", "hours": {"mon": ["18:00-09:00"]}}}))
+def _set_policy(stack, tmp_path, policy) -> int:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
     table = stack.resources.tables["StoresTable"]
-    assert cli.main(["stores", "set-policy", "demo", "--file", str(path), "--stores-table", table]) == 2
-    assert "calendar" in capsys.readouterr().err
+    return cli.main(["stores", "set-policy", "demo", "--file", str(path), "--stores-table", table])
+
+
+@pytest.mark.parametrize(
+    ("policy", "named"),
+    [
+        ({"calendar": {"type": "business_hours", "hours": {"mon": ["18:00-09:00"]}}}, "calendar"),
+        # 30 open minutes a week cannot hold a 720-hour SLA within the three years looked ahead.
+        (
+            {
+                "hours": {"low": 720},
+                "calendar": {"type": "business_hours", "hours": {"mon": ["09:00-09:30"]}},
+            },
+            "calendar",
+        ),
+        ({"morning_digest": True}, "morning_digest"),
+        ({"escalation": {"max": True}}, "escalation.max"),
+        ({"hours": {"high": "8"}}, "hours.high"),
+        ({"hours": [8]}, "hours"),
+        ({"reminder_hours_before": [True]}, "reminder_hours_before"),
+        (
+            {"calendar": {"type": "business_hours", "hours": {"mon": ["09:00-18:00"]}, "closures": 5}},
+            "closures",
+        ),
+    ],
+)
+def test_invalid_policy_is_refused_and_changes_nothing(stack, tmp_path, capsys, policy, named):
+    at(datetime(2026, 11, 16, 0, 0, tzinfo=UTC))
+    before = call(stack, "POST", "/v1/inquiries", inquiry_body(priority="low")).json
+    assert _set_policy(stack, tmp_path, policy) == 2
+    assert named in capsys.readouterr().err
+    after = call(stack, "POST", "/v1/inquiries", inquiry_body(priority="low")).json
+    assert after["reply_due_at"] == before["reply_due_at"]  # 48 h, the default, still
+
+
+def test_closures_null_means_none(stack, tmp_path):
+    policy = {"calendar": {"type": "business_hours", "hours": {"mon": ["09:00-18:00"]}, "closures": None}}
+    assert _set_policy(stack, tmp_path, policy) == 0
+
+
+def test_normal_hours_in_the_policy_are_the_stores_promise(stack, tmp_path, capsys):
+    at(datetime(2026, 11, 16, 0, 0, tzinfo=UTC))
+    assert _set_policy(stack, tmp_path, {"hours": {"normal": 2}}) == 0
+    created = call(stack, "POST", "/v1/inquiries", inquiry_body()).json
+    assert created["reply_due_at"] == "2026-11-16T02:00:00Z"
+    capsys.readouterr()
+    table = stack.resources.tables["StoresTable"]
+    assert cli.main(["stores", "show", "demo", "--stores-table", table]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["sla_hours"] == 2 and shown["policy"]["hours"]["normal"] == 2
+    # A later policy without hours.normal keeps the store's promise.
+    assert _set_policy(stack, tmp_path, {"hours": {"high": 6}}) == 0
+    created = call(stack, "POST", "/v1/inquiries", inquiry_body()).json
+    assert created["reply_due_at"] == "2026-11-16T02:00:00Z"

@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--staff", action="append", help="staff address (repeat for several)")
     create.add_argument("--locale", default="ja", choices=["ja", "en"])
     create.add_argument("--time-zone", default="Asia/Tokyo")
-    create.add_argument("--sla-hours", type=int, default=24)
+    create.add_argument("--sla-hours", type=float, default=24, help="hours for normal inquiries")
     create.add_argument(
         "--verify-sender", action="store_true", help="start SES verification of the sender domain"
     )

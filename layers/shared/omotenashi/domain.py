@@ -56,7 +56,7 @@ class Store:
     staff_addresses: tuple[str, ...]
     default_locale: Locale
     time_zone: str
-    sla_hours: int
+    sla_hours: float  # the promise for normal inquiries (policy hours.normal)
     secrets: tuple[SigningSecret, ...] = field(default=(), repr=False)
     created_at: datetime | None = None
     policy: SlaPolicy = field(default_factory=SlaPolicy)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from omotenashi.clock import isoformat
+from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.inquiries import alert_shard, plan_to_json
 from omotenashi.dal.tables import DigestItem, bind
@@ -19,8 +20,9 @@ def digest_id_for(opening: datetime) -> str:
     return DIGEST_PREFIX + isoformat(opening)
 
 
-def hold(store_id: str, opening: datetime, entry: str) -> str:
-    """Add an alert to the digest due at `opening` (idempotent: the held alerts are a set)."""
+def hold(store_id: str, opening: datetime, entry: str) -> str | None:
+    """Add an alert to the digest due at `opening` (idempotent: the held alerts are a set). None
+    when that digest has already been closed for sending: the caller must send the alert itself."""
     bind()
     digest_id = digest_id_for(opening)
     item = DigestItem(store_id=store_id, inquiry_id=digest_id)
@@ -33,14 +35,27 @@ def hold(store_id: str, opening: datetime, entry: str) -> str:
         DigestItem.next_alert_at.set(DigestItem.next_alert_at | isoformat(opening)),
     ]
     try:
-        item.update(actions=actions)  # type: ignore[arg-type]
+        item.update(actions=actions, condition=DigestItem.closed_at.does_not_exist())  # type: ignore[arg-type]
     except PynamoDBException as error:
+        if condition_failed(error):
+            return None
         raise StorageError("holding an alert for the digest failed") from error
     return digest_id
 
 
-def held_entries(store_id: str, digest_id: str) -> list[str]:
+def close_and_read(store_id: str, digest_id: str, now: datetime) -> list[str]:
+    """Close the digest to further holds, then read what it holds. Closing first means an alert
+    is either in this read or refused by `hold` (and sent on its own): never in neither."""
     bind()
+    try:
+        DigestItem(store_id=store_id, inquiry_id=digest_id).update(
+            actions=[DigestItem.closed_at.set(DigestItem.closed_at | now)],
+            condition=DigestItem.inquiry_id.exists(),
+        )
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return []  # no such digest
+        raise StorageError("closing a digest failed") from error
     try:
         item = DigestItem.get(store_id, digest_id, consistent_read=True)
     except DoesNotExist:

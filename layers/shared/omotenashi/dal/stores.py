@@ -29,22 +29,23 @@ def _to_domain(item: StoreItem) -> Store:
         staff_addresses=tuple(str(a) for a in item.staff_addresses or ()),
         default_locale=cast(Locale, item.default_locale),
         time_zone=item.time_zone,
-        sla_hours=int(item.sla_hours),
+        sla_hours=float(item.sla_hours),
         secrets=tuple(
             SigningSecret(secret_id=s.secret_id, value=s.value, created_at=s.created_at)
             for s in item.secrets or ()
         ),
         created_at=item.created_at,
-        policy=_policy(item.policy),
+        policy=_policy(item.policy, float(item.sla_hours)),
     )
 
 
-def _policy(document: dict[str, Any] | None) -> SlaPolicy:
-    if not document:
-        return SlaPolicy()
+def _policy(document: dict[str, Any] | None, normal_hours: float) -> SlaPolicy:
+    """The stored policy, with `normal` always the store's sla_hours (one promise, one number)."""
+    document = document or {}
     escalation = document.get("escalation", {})
+    hours = {**dict(SlaPolicy().hours), **document.get("hours", {}), "normal": normal_hours}
     return SlaPolicy(
-        hours=tuple((k, float(v)) for k, v in document.get("hours", {}).items()) or SlaPolicy().hours,
+        hours=tuple((k, float(v)) for k, v in hours.items()),
         reminder_hours_before=tuple(float(h) for h in document.get("reminder_hours_before", [4])),
         escalate_after_hours=float(escalation.get("after_hours", 4)),
         escalate_every_hours=float(escalation.get("every_hours", 24)),
@@ -107,10 +108,12 @@ def create_store(store: Store) -> None:
 
 
 def replace_policy(store_id: str, policy: SlaPolicy) -> None:
+    """Store the policy; its normal hours become the store's sla_hours."""
     bind()
     try:
         item = StoreItem.get(store_id, consistent_read=True)
         item.policy = policy_document(policy)
+        item.sla_hours = policy.hours_for("normal")
         item.save()
     except DoesNotExist as error:
         raise KeyError(store_id) from error

@@ -114,6 +114,7 @@ class DigestItem(Model):
     store_id = UnicodeAttribute(hash_key=True)
     inquiry_id = UnicodeAttribute(range_key=True)
     held = UnicodeSetAttribute(null=True)  # "<inquiry_id>|<kind>|<sla_round>"
+    closed_at = UTCDateTimeAttribute(null=True)  # set when the digest is read for sending
     sla_round = NumberAttribute(default=0)
     alert_plan = UnicodeAttribute(null=True)
     alert_index = NumberAttribute(null=True)

@@ -12,7 +12,7 @@ import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,13 +48,18 @@ class BusinessCalendar:
         if config.get("type") != "business_hours":
             raise CalendarError("calendar type must be 24x7 or business_hours")
         hours = config.get("hours") or {}
+        if not isinstance(hours, dict):
+            raise CalendarError('hours must map weekdays to windows, e.g. {"mon": ["09:00-18:00"]}')
         unknown = set(hours) - set(WEEKDAYS)
         if unknown:
             raise CalendarError(f"unknown weekday keys: {sorted(unknown)}")
         weekly = tuple(_parse_windows(hours.get(day, [])) for day in WEEKDAYS)
         if not any(weekly):
             raise CalendarError("business hours need at least one open window")
-        closures = frozenset(_parse_date(text) for text in config.get("closures", []))
+        closures_config = config.get("closures") or []
+        if not isinstance(closures_config, list):
+            raise CalendarError("closures must be a list of dates (YYYY-MM-DD)")
+        closures = frozenset(_parse_date(text) for text in closures_config)
         country = config.get("holidays", "JP")
         if country is not None:
             _holiday_calendar(str(country), 2026)  # fail now on an unknown country code
@@ -85,68 +90,72 @@ class BusinessCalendar:
         return self.holiday_country is not None and day in _holiday_calendar(self.holiday_country, day.year)
 
     def open_intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Open intervals (aware, store time zone) from `start` on, in order."""
-        local = start.astimezone(self.zone)
+        """Open intervals from `start` on, in order, as UTC datetimes. Windows are laid out in the
+        store's wall-clock time, but every comparison is in UTC: Python compares two datetimes
+        of the same zone by wall clock, which is wrong across a DST change."""
+        begin_at = start.astimezone(UTC)
         if self.always_open:
-            yield local, local + timedelta(days=_HORIZON_DAYS)
+            yield begin_at, begin_at + timedelta(days=_HORIZON_DAYS)
             return
+        first_day = begin_at.astimezone(self.zone).date()
         for offset in range(_HORIZON_DAYS):
-            day = local.date() + timedelta(days=offset)
+            day = first_day + timedelta(days=offset)
             if self.is_closed_day(day):
                 continue
             for opens, closes in self.weekly[day.weekday()]:
-                begin = datetime.combine(day, opens, self.zone)
+                begin = datetime.combine(day, opens, self.zone).astimezone(UTC)
                 end = (
                     datetime.combine(day + timedelta(days=1), time(0), self.zone)
                     if closes == time.max
                     else datetime.combine(day, closes, self.zone)
-                )
-                if end <= local:
+                ).astimezone(UTC)
+                if end <= begin_at or end <= begin:
                     continue
-                yield max(begin, local), end
+                yield max(begin, begin_at), end
         raise CalendarError("no open time within three years")
 
     def is_open(self, moment: datetime) -> bool:
         first = next(self.open_intervals(moment))
-        return first[0] <= moment.astimezone(self.zone) < first[1]
+        return first[0] <= moment.astimezone(UTC) < first[1]
 
     def next_open(self, moment: datetime) -> datetime:
+        """`moment` itself when open, else the next opening (UTC)."""
         return next(self.open_intervals(moment))[0]
 
     def add_open_time(self, start: datetime, duration: timedelta) -> datetime:
-        """The moment when `duration` of open time has passed since `start`."""
+        """The moment when `duration` of open time has passed since `start`. Landing exactly on
+        a closing time gives that closing time (the deadline is the end of the last open hour)."""
         if duration <= timedelta(0):
             return start
         if self.always_open:
             return start + duration
         remaining = duration
         for begin, end in self.open_intervals(start):
-            # Compare in UTC: a window can span a DST change.
-            span = end.astimezone(ZoneInfo("UTC")) - begin.astimezone(ZoneInfo("UTC"))
-            if span >= remaining:
-                return (begin.astimezone(ZoneInfo("UTC")) + remaining).astimezone(start.tzinfo)
-            remaining -= span
+            if end - begin >= remaining:
+                return (begin + remaining).astimezone(start.tzinfo)
+            remaining -= end - begin
         raise CalendarError("no open time within three years")  # pragma: no cover
 
     def subtract_open_time(self, end: datetime, start: datetime, duration: timedelta) -> datetime:
-        """The moment `duration` of open time before `end` (not earlier than `start`): used for
-        "remind when 4 open hours remain". Found by walking the open intervals forward from start."""
+        """The latest moment at which `duration` of open time is left before `end` (not earlier
+        than `start`): "remind when 4 open hours remain". When that point falls on a closing
+        time, the next opening has the same open time left and is when staff can act on it."""
         total = self.open_time_between(start, end)
         if total <= duration:
             return start
-        return self.add_open_time(start, total - duration)
+        moment = self.add_open_time(start, total - duration)
+        return self.next_open(moment).astimezone(start.tzinfo)
 
     def open_time_between(self, start: datetime, end: datetime) -> timedelta:
         if end <= start:
             return timedelta(0)
         if self.always_open:
             return end - start
-        utc = ZoneInfo("UTC")
         total = timedelta(0)
         for begin, close in self.open_intervals(start):
             if begin >= end:
                 break
-            total += min(close, end).astimezone(utc) - begin.astimezone(utc)
+            total += min(close, end) - begin
         return total
 
 
@@ -170,7 +179,9 @@ def _parse_time(text: str) -> time:
         raise CalendarError(f"invalid time {text!r} (use HH:MM)") from error
 
 
-def _parse_windows(windows: list[str]) -> tuple[tuple[time, time], ...]:
+def _parse_windows(windows: Any) -> tuple[tuple[time, time], ...]:
+    if not isinstance(windows, list):
+        raise CalendarError('opening hours per day must be a list such as ["09:00-18:00"]')
     parsed = []
     for window in windows:
         start_text, sep, end_text = str(window).partition("-")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from omotenashi import clock
 from omotenashi.domain import DEFAULT_SLA_HOURS, PRIORITIES, SlaPolicy, Store
 from omotenashi.logic.addresses import is_valid_email
 from omotenashi.logic.calendar import BusinessCalendar, CalendarError
@@ -31,46 +32,63 @@ class PlannedAlert:
         return {"kind": self.kind, "at": self.at.isoformat()}
 
 
-def policy_from_config(config: dict[str, Any] | None, time_zone: str) -> SlaPolicy:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def policy_from_config(
+    config: dict[str, Any] | None, time_zone: str, *, normal_hours: float = DEFAULT_SLA_HOURS["normal"]
+) -> SlaPolicy:
     """Validate a policy document: {"hours": {"urgent": 4, ...}, "reminder_hours_before": [4],
     "escalation": {"after_hours": 4, "every_hours": 24, "max": 3, "addresses": [...]},
-    "calendar": {...}} (every key optional)."""
+    "morning_digest": false, "calendar": {...}} (every key optional). `normal_hours` is the
+    store's current promise for normal inquiries, kept when the document does not set it."""
     config = dict(config or {})
-    hours = dict(DEFAULT_SLA_HOURS)
-    for priority, value in (config.get("hours") or {}).items():
+    hours = {**DEFAULT_SLA_HOURS, "normal": float(normal_hours)}
+    hours_config = config.get("hours") or {}
+    if not isinstance(hours_config, dict):
+        raise InvalidPolicy('hours must map priorities to hours, e.g. {"high": 8}')
+    for priority, value in hours_config.items():
         if priority not in PRIORITIES:
             raise InvalidPolicy(f"hours: unknown priority {priority!r}")
-        if not isinstance(value, int | float) or isinstance(value, bool) or not 0.25 <= value <= 24 * 30:
+        if not _is_number(value) or not 0.25 <= value <= 24 * 30:
             raise InvalidPolicy(f"hours.{priority} must be a number of hours between 0.25 and 720")
         hours[priority] = float(value)
     reminders = config.get("reminder_hours_before", [4])
-    if not isinstance(reminders, list) or not all(
-        isinstance(r, int | float) and not isinstance(r, bool) and 0 < r < 24 * 30 for r in reminders
-    ):
+    if not isinstance(reminders, list) or not all(_is_number(r) and 0 < r < 24 * 30 for r in reminders):
         raise InvalidPolicy("reminder_hours_before must be a list of positive hours")
     escalation = config.get("escalation") or {}
+    if not isinstance(escalation, dict):
+        raise InvalidPolicy("escalation must be an object")
     after = escalation.get("after_hours", 4)
     every = escalation.get("every_hours", 24)
     maximum = escalation.get("max", 3)
     addresses = escalation.get("addresses", [])
-    if not isinstance(after, int | float) or after < 0:
+    if not _is_number(after) or after < 0:
         raise InvalidPolicy("escalation.after_hours must be >= 0")
-    if not isinstance(every, int | float) or every <= 0:
+    if not _is_number(every) or every <= 0:
         raise InvalidPolicy("escalation.every_hours must be > 0")
-    if not isinstance(maximum, int) or not 0 <= maximum <= 20:
+    if not isinstance(maximum, int) or isinstance(maximum, bool) or not 0 <= maximum <= 20:
         raise InvalidPolicy("escalation.max must be an integer from 0 to 20")
     if not isinstance(addresses, list) or not all(
         isinstance(a, str) and is_valid_email(a) for a in addresses
     ):
         raise InvalidPolicy("escalation.addresses must be email addresses")
+    calendar_config = config.get("calendar") or {"type": "24x7"}
+    if not isinstance(calendar_config, dict):
+        raise InvalidPolicy('calendar must be an object, e.g. {"type": "24x7"}')
+    try:
+        calendar = BusinessCalendar.from_config(calendar_config, time_zone)
+        # A calendar with almost no open time cannot hold the longest SLA: refuse it now rather
+        # than fail every inquiry of that priority later.
+        calendar.add_open_time(clock.now(), timedelta(hours=max(hours.values())))
+    except CalendarError as error:
+        raise InvalidPolicy(f"calendar: {error}") from error
     digest = config.get("morning_digest", False)
     if not isinstance(digest, bool):
         raise InvalidPolicy("morning_digest must be true or false")
-    calendar_config = config.get("calendar") or {"type": "24x7"}
-    try:
-        BusinessCalendar.from_config(calendar_config, time_zone)
-    except CalendarError as error:
-        raise InvalidPolicy(f"calendar: {error}") from error
+    if digest and calendar.always_open:
+        raise InvalidPolicy("morning_digest needs a business_hours calendar (a 24x7 store never closes)")
     return SlaPolicy(
         hours=tuple(hours.items()),
         reminder_hours_before=tuple(sorted({float(r) for r in reminders}, reverse=True)),
@@ -93,8 +111,8 @@ def calendar_of(store: Store) -> BusinessCalendar:
 
 
 def sla_hours(store: Store, priority: str) -> float:
-    # The store's own `sla_hours` is its promise for normal inquiries; other priorities come from
-    # the policy (defaults 4/8/48).
+    # `normal` is the store's own sla_hours (set at creation or by the policy's hours.normal; the
+    # data layer keeps the two the same); other priorities default to 4/8/48.
     return float(store.sla_hours) if priority == "normal" else store.policy.hours_for(priority)
 
 

@@ -166,14 +166,20 @@ def deliver_alert(job: dict[str, Any]) -> str:
     now = clock.now()
     if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
         entry = f"{inquiry_id}|{kind}|{job['sla_round']}"
-        digests.hold(store_id, calendar.next_open(now), entry)
-        logger.info(
-            "sla alert held for the morning digest", extra={"store_id": store_id, "inquiry_id": inquiry_id}
-        )
-        return "held"
+        if digests.hold(store_id, calendar.next_open(now), entry) is not None:
+            logger.info(
+                "sla alert held for the morning digest",
+                extra={"store_id": store_id, "inquiry_id": inquiry_id},
+            )
+            return "held"
+        # That digest has already gone out (the store opened meanwhile): send this one now.
     outcomes = []
     alert_index = int(job["alert_index"])
-    for recipient in _staff_recipients(store, kind):
+    recipients = _staff_recipients(store, kind)
+    if not recipients:
+        metrics.add_metric(name="SlaAlertsWithoutRecipients", unit="Count", value=1)
+        logger.warning("sla alert has no staff address to go to", extra={"store_id": store_id})
+    for recipient in recipients:
         delivery_id = f"alert#{store_id}#{inquiry_id}#{job['sla_round']}#{alert_index}#{recipient}"
         compose = functools.partial(compose_alert, store, inquiry, kind, alert_index, recipient)
         outcomes.append(send_once(delivery_id, compose))
@@ -182,21 +188,32 @@ def deliver_alert(job: dict[str, Any]) -> str:
     return "sent" if outcomes else "no_recipients"
 
 
+_SEVERITY = (sla.REMINDER, sla.BREACH, sla.ESCALATION)
+
+
 def deliver_digest(store_id: str, digest_id: str) -> str:
     """One email at opening time listing every held alert whose inquiry is still unanswered."""
     store = directory.get(store_id)
     if store is None:
         raise LookupError(f"store {store_id} not found")
+    # One row per inquiry, under the most serious alert it had overnight.
+    held: dict[tuple[str, int], str] = {}
+    for entry in digests.close_and_read(store_id, digest_id, clock.now()):
+        inquiry_id, kind, round_text = entry.split("|")
+        key = (inquiry_id, int(round_text))
+        held[key] = max(held.get(key, kind), kind, key=_SEVERITY.index)
     rows: list[dict[str, Any]] = []
-    for entry in digests.held_entries(store_id, digest_id):
-        inquiry_id, kind, sla_round = entry.split("|")
-        inquiry = _open_inquiry(store_id, inquiry_id, int(sla_round))
-        if inquiry is not None and all(row["id"] != inquiry_id for row in rows):
+    for (inquiry_id, sla_round), kind in held.items():
+        inquiry = _open_inquiry(store_id, inquiry_id, sla_round)
+        if inquiry is not None:
             rows.append(_digest_row(store, inquiry, kind))
     if not rows:
         return "nothing_to_send"  # everything was answered or closed before opening
     outcomes = []
-    for recipient in _staff_recipients(store, sla.ESCALATION):
+    # Escalation addresses get the digest only when it holds an escalation, as they would have
+    # got that alert on its own.
+    escalated = any(row["kind"] == sla.ESCALATION for row in rows)
+    for recipient in _staff_recipients(store, sla.ESCALATION if escalated else sla.REMINDER):
         compose = functools.partial(compose_digest, store, digest_id, rows, recipient)
         outcomes.append(send_once(f"digest#{store_id}#{digest_id}#{recipient}", compose))
     return "sent" if outcomes else "no_recipients"

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from omotenashi.dal import stores as store_data
-from omotenashi.domain import LOCALES, Locale, SigningSecret, Store
+from omotenashi.domain import DEFAULT_SLA_HOURS, LOCALES, Locale, SigningSecret, SlaPolicy, Store
 from omotenashi.settings import get_settings
 
 STORE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -93,8 +93,8 @@ def validate_store(store: Store) -> None:
         ZoneInfo(store.time_zone)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise InvalidStore(f"unknown time zone {store.time_zone!r}") from error
-    if not 1 <= store.sla_hours <= 24 * 30:
-        raise InvalidStore("sla_hours must be between 1 and 720")
+    if not 0.25 <= store.sla_hours <= 24 * 30:
+        raise InvalidStore("sla_hours must be between 0.25 and 720")
     from omotenashi.logic.addresses import is_valid_email
 
     if not is_valid_email(store.sender):
@@ -114,7 +114,7 @@ def create_store(
     staff_addresses: tuple[str, ...],
     default_locale: Locale,
     time_zone: str,
-    sla_hours: int,
+    sla_hours: float,
     now: datetime,
     secret_value: str | None = None,
 ) -> Store:
@@ -131,6 +131,7 @@ def create_store(
         sla_hours=sla_hours,
         secrets=(secret,),
         created_at=now,
+        policy=SlaPolicy(hours=tuple({**DEFAULT_SLA_HOURS, "normal": float(sla_hours)}.items())),
     )
     validate_store(store)
     store_data.create_store(store)
@@ -145,12 +146,12 @@ def set_policy(store_id: str, config: dict[str, Any]) -> Store:
     if store is None:
         raise KeyError(store_id)
     try:
-        policy = policy_from_config(config, store.time_zone)
+        policy = policy_from_config(config, store.time_zone, normal_hours=store.sla_hours)
     except InvalidPolicy as error:
         raise InvalidStore(str(error)) from error
     store_data.replace_policy(store_id, policy)
     directory.clear()
-    return replace(store, policy=policy)
+    return replace(store, policy=policy, sla_hours=policy.hours_for("normal"))
 
 
 def rotate_secret(
