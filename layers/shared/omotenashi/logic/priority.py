@@ -1,7 +1,10 @@
 """Priority classifier: flags complaints and urgent issues as `high`, with the reason it matched.
 
-Deliberately transparent (keyword and phrase rules, Japanese and English) so staff can see why an
-inquiry jumped the queue; a storefront that knows better sends `priority` itself.
+Deliberately transparent (phrase rules, Japanese and English) so staff can see why an inquiry
+jumped the queue; a storefront that knows better sends `priority` itself. Text is folded first
+(NFKC: full-width Latin and half-width kana; katakana to hiragana; curly apostrophes), so
+"ＲＥＦＵＮＤ", "ﾍﾝﾋﾟﾝ" and "hasn’t arrived" match too. A phrase that is negated ("not broken",
+"破損なく届きました", "傷一つない") does not count.
 """
 
 from __future__ import annotations
@@ -10,90 +13,178 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# (reason, patterns). Japanese patterns match anywhere; English ones on word boundaries.
+# (reason, Japanese phrases, English patterns). Japanese phrases match anywhere (no word breaks in
+# Japanese); English patterns are regular expressions matched on word boundaries.
 _RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     (
         "damaged_item",
-        ("破損", "壊れ", "割れ", "傷", "へこ", "不良", "故障", "動かない", "作動しない"),
         (
-            "broken",
-            "damaged",
-            "defective",
-            "cracked",
-            "smashed",
-            "faulty",
-            "doesn't work",
-            "does not work",
-            "not working",
-            "stopped working",
+            "破損",
+            "はそん",
+            "壊れて",
+            "壊れた",
+            "こわれて",
+            "割れて",
+            "割れが",
+            "ひび割れ",
+            "傷があ",
+            "傷がつい",
+            "傷が付い",
+            "傷が入",
+            "傷あり",
+            "傷つい",
+            "きずがあ",
+            "きずがつい",
+            "きずあり",
+            "へこんで",
+            "へこみ",
+            "凹み",
+            "凹んで",
+            "不良品",
+            "初期不良",
+            "動作不良",
+            "品質不良",
+            "故障",
+            "動かない",
+            "作動しない",
+            "汚れて",
+            "欠けて",
+        ),
+        (
+            r"broken",
+            r"broke",
+            r"damag(?:e|ed|es|ing)",
+            r"defect(?:s|ive)?",
+            r"crack(?:s|ed)?",
+            r"smashed",
+            r"shattered",
+            r"faulty",
+            r"(?:doesn't|does not|don't|didn't|did not|won't|will not) (?:work|turn on|charge)",
+            r"not working",
+            r"stopped working",
+            r"dead on arrival",
         ),
     ),
     (
         "wrong_item",
         ("違う商品", "間違った商品", "商品が違", "注文と違", "誤配", "別の商品", "サイズが違", "色が違"),
-        ("wrong item", "wrong size", "wrong color", "wrong colour", "not what i ordered", "incorrect item"),
+        (
+            r"wrong (?:item|product|size|colou?r|order|model)",
+            r"not what i ordered",
+            r"incorrect (?:item|product|size|order)",
+            r"sent (?:me )?the wrong",
+        ),
     ),
     (
         "missing_delivery",
-        ("届かない", "届いていない", "届きません", "未着", "まだ届", "配送されない", "紛失"),
         (
-            "never arrived",
-            "not arrived",
-            "hasn't arrived",
-            "has not arrived",
-            "not received",
-            "never received",
-            "didn't receive",
-            "did not receive",
-            "lost package",
-            "missing package",
-            "where is my order",
+            "届かない",
+            "とどかない",
+            "届いていない",
+            "届いてない",
+            "届いていません",
+            "届きません",
+            "未着",
+            "まだ届",
+            "来ない",
+            "来ません",
+            "配送されない",
+            "紛失",
+        ),
+        (
+            r"(?:never|not|hasn't|has not|haven't|have not|didn't|did not|still not|not yet) "
+            r"(?:arrived|arrive|received|receive|come|delivered|shipped)",
+            r"(?:lost|missing) (?:package|parcel|order|item|delivery)",
+            r"where is my (?:order|package|parcel|delivery)",
         ),
     ),
     (
         "refund_or_return",
-        ("返品", "返金", "交換", "払い戻し", "キャンセル", "取り消し"),
-        ("refund", "return", "money back", "cancel", "cancellation", "chargeback", "exchange"),
+        (
+            "返品",
+            "へんぴん",
+            "返金",
+            "へんきん",
+            "払い戻し",
+            "キャンセル",
+            "取り消し",
+            "交換して",
+            "交換したい",
+            "交換希望",
+            "交換をお願",
+            "交換をしたい",
+            "交換できますか",
+        ),
+        (
+            r"refund(?:s|ed|ing)?",
+            r"money back",
+            r"cancel(?:s|led|ed|ling|ing|lation)?",
+            r"chargeback",
+            r"return (?:it|this|these|them|the (?:item|product|order)|my (?:order|purchase|item))",
+            r"(?:want|like|need|how) to return",
+            r"send (?:it|this|them) back",
+            r"exchange (?:it|this|them|for)",
+        ),
     ),
     (
         "urgent",
-        ("至急", "緊急", "急ぎ", "大至急", "早急", "今すぐ", "すぐに"),
-        ("urgent", "asap", "immediately", "emergency", "right now", "as soon as possible"),
+        ("至急", "しきゅう", "緊急", "大至急", "早急", "今すぐ", "急いで", "急ぎで", "急ぎの"),
+        (r"urgent(?:ly)?", r"asap", r"immediately", r"emergency", r"right now", r"as soon as possible"),
     ),
     (
         "angry",
         (
             "ひどい",
+            "酷い",
             "最悪",
             "許せない",
             "ふざけ",
-            "怒",
+            "怒って",
+            "怒り",
+            "激怒",
+            "腹が立",
+            "腹立た",
             "詐欺",
-            "二度と",
+            "二度と買",
+            "二度と利用",
+            "二度と注文",
             "訴え",
             "消費者センター",
             "不愉快",
             "対応が遅い",
         ),
         (
-            "terrible",
-            "awful",
-            "worst",
-            "unacceptable",
-            "disgusting",
-            "ridiculous",
-            "scam",
-            "fraud",
-            "furious",
-            "angry",
-            "lawyer",
-            "sue you",
-            "never again",
-            "complaint",
-            "disappointed",
+            r"terrible",
+            r"awful",
+            r"worst",
+            r"unacceptable",
+            r"disgusting",
+            r"ridiculous",
+            r"scam",
+            r"fraud",
+            r"furious",
+            r"angry",
+            r"lawyer",
+            r"sue you",
+            r"never again",
+            r"complaint",
+            r"disappointed",
         ),
     ),
 )
+
+# Reasons a negation takes back ("not broken", "not urgent"). Not refunds or missing parcels:
+# "no refund yet" and "hasn't arrived" are the complaint itself.
+_NEGATABLE = frozenset({"damaged_item", "wrong_item", "urgent", "angry"})
+# What follows a Japanese phrase and takes it back: 破損なく / 破損はありません / 傷がありません /
+# 壊れていない / 不良品ではありません / 至急ではない.
+_JAPANESE_NEGATION = re.compile(
+    r"^(?:一つ|ひとつ)?(?:では|じゃ)?(?:は|も|が)?"
+    r"(?:なく|なし|無く|無し|ございません|(?:あ)?りません|(?:し)?(?:て)?(?:い)?(?:ない|ません))"
+)
+# What precedes an English phrase and takes it back: "not broken", "no damage", "isn't damaged".
+_ENGLISH_NEGATION = re.compile(r"\b(?:not|no|never|without|\w+n't)\W+(?:\w+\W+)?$")
+_FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
 @dataclass(frozen=True)
@@ -104,23 +195,47 @@ class Classification:
 
 
 def _normalise(text: str) -> str:
-    # NFKC folds full-width Latin and half-width katakana so "ＲＥＦＵＮＤ" and "ﾍﾝﾋﾟﾝ" match too.
-    return unicodedata.normalize("NFKC", text).lower()
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
+    # Katakana to hiragana, so a word matches however it was written (キャンセル, きゃんせる).
+    return "".join(chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch for ch in folded)
 
 
-_ENGLISH = {
-    reason: re.compile(r"\b(" + "|".join(re.escape(p) for p in english) + r")\b")
-    for reason, _, english in _RULES
-}
+_COMPILED = tuple(
+    (
+        reason,
+        tuple(_normalise(phrase) for phrase in japanese),
+        re.compile(r"\b(?:" + "|".join(english) + r")\b"),
+    )
+    for reason, japanese, english in _RULES
+)
+
+
+def _japanese_match(text: str, phrase: str, negatable: bool) -> bool:
+    start = text.find(phrase)
+    while start != -1:
+        end = start + len(phrase)
+        if not negatable or not _JAPANESE_NEGATION.match(text[end : end + 12]):
+            return True
+        start = text.find(phrase, end)
+    return False
+
+
+def _english_match(text: str, pattern: re.Pattern[str], negatable: bool) -> str | None:
+    for match in pattern.finditer(text):
+        before = text[max(0, match.start() - 30) : match.start()]
+        if not negatable or not _ENGLISH_NEGATION.search(before):
+            return match.group(0)
+    return None
 
 
 def classify(subject: str, message: str) -> Classification:
     text = _normalise(f"{subject}\n{message}")
-    for reason, japanese, _ in _RULES:
-        for pattern in japanese:
-            if _normalise(pattern) in text:
-                return Classification("high", reason, pattern)
-        match = _ENGLISH[reason].search(text)
-        if match:
-            return Classification("high", reason, match.group(1))
+    for reason, japanese, english in _COMPILED:
+        negatable = reason in _NEGATABLE
+        for phrase in japanese:
+            if _japanese_match(text, phrase, negatable):
+                return Classification("high", reason, phrase)
+        matched = _english_match(text, english, negatable)
+        if matched:
+            return Classification("high", reason, matched)
     return Classification("normal", None, None)
