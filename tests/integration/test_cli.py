@@ -146,3 +146,14 @@ def test_sign_prints_a_verifiable_header(capsys):
     header = capsys.readouterr().out.strip()
     parsed = signing.parse_header(header)
     assert signing.matches(parsed, ["s"], "POST", ["/v1/inquiries"], b"{}")
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [("http://127.0.0.1:1", "could not reach"), ("127.0.0.1:3000", "must start with http")],
+)
+def test_request_to_an_unreachable_or_malformed_url_is_a_clear_error(capsys, url, says):
+    code = cli.main(["request", "GET", "/v1/inquiries/inq_x", "--url", url, "--secret", "s"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert says in captured.err and "Traceback" not in captured.err

@@ -177,17 +177,22 @@ def cmd_request(args: argparse.Namespace) -> int:
     }
     if args.idempotency_key:
         headers["Idempotency-Key"] = args.idempotency_key
-    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own
-        args.url.rstrip("/") + args.path,
-        data=body if method != "GET" else None,
-        headers=headers,
-        method=method,
+    url = args.url.rstrip("/") + args.path
+    if not url.startswith(("http://", "https://")):
+        print(f"error: --url must start with http:// or https:// (got {args.url!r})", file=sys.stderr)
+        return 2
+    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own, checked above
+        url, data=body if method != "GET" else None, headers=headers, method=method
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             status, text = response.status, response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
         status, text = error.code, error.read().decode("utf-8")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        print(f"error: could not reach {args.url}: {reason}", file=sys.stderr)
+        return 2
     print(status)
     print(text)
     return 0 if status < 400 else 1
