@@ -6,6 +6,10 @@ Each route: parse (Powertools validation) -> one logic call -> response.
 import re
 from typing import Annotated, Any
 
+# First: pauses the garbage collector until startup_complete() below (see omotenashi/http/__init__.py).
+from omotenashi.http import startup_complete
+
+# isort: split
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -180,3 +184,6 @@ def _idempotent_response(result: IntakeResult | ReplyResult) -> Response:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return serve(app, event, context)
+
+
+startup_complete()  # last: freeze what the import built, resume garbage collection

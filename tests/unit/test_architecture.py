@@ -102,3 +102,53 @@ def test_local_stack_code_is_outside_the_layer():
     for path in _python_files(PACKAGE):
         assert "moto" not in {n.split(".")[0] for n in _imports(path)}, path
         assert "omotenashi_local" not in {n.split(".")[0] for n in _imports(path)}, path
+
+
+def _api_statements() -> list[ast.stmt]:
+    return ast.parse((FUNCTIONS / "api" / "app.py").read_text(encoding="utf-8")).body
+
+
+def test_api_module_loads_with_the_collector_paused_and_resumes_it():
+    """omotenashi.http (which pauses the garbage collector) is the API module's first import after
+    the standard library, and the module's last statement resumes collection."""
+    body = _api_statements()
+    modules = [
+        n.module if isinstance(n, ast.ImportFrom) else n.names[0].name
+        for n in body
+        if isinstance(n, ast.Import | ast.ImportFrom)
+    ]
+    assert next(m for m in modules if m not in ("re", "typing", "__future__")) == "omotenashi.http"
+    last = body[-1]
+    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+    assert isinstance(last.value.func, ast.Name) and last.value.func.id == "startup_complete"
+
+
+def test_api_import_is_lean_and_leaves_the_collector_running():
+    """In a fresh interpreter, as Lambda loads it: no template engine, holiday tables, time zone
+    data or AWS test tools at import (they load when first needed, in the workers), and the
+    collector is back on with the import's objects frozen."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys, app\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'jinja2', 'holidays', 'tzdata', 'moto', 'boto3', 'yaml', 'requests'})\n"
+        "assert not loaded, loaded\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 10000, gc.get_freeze_count()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
+    env.update(
+        AWS_LAMBDA_FUNCTION_NAME="omotenashi-ApiFunction",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "shared"), str(FUNCTIONS / "api")]),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=FUNCTIONS / "api",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
