@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import boto3
+from datetime import UTC, datetime
 
+import boto3
+import pytest
+
+from omotenashi import clock
 from tests.integration.helpers import auto_replies, item_count
 from tests.support import call, inquiry_body
 
@@ -131,3 +135,55 @@ def test_openapi_documents_the_idempotency_header(stack):
     document = call(stack, "GET", "/v1/openapi.json", sign=False).json
     parameters = document["paths"]["/v1/inquiries"]["post"].get("parameters", [])
     assert any(p["name"].lower() == "idempotency-key" and p["in"] == "header" for p in parameters)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"Idempotency-Key": "daily-form"}, inquiry_body()),
+        ({}, inquiry_body(external_id="form-77")),
+    ],
+    ids=["idempotency-key", "external_id"],
+)
+def test_keys_last_24_hours_then_are_free_again(stack, headers, body):
+    """Within 24 h a repeat replays; after that the key names a new request (as with Stripe),
+    whose own retries replay it, and a different body is no longer a conflict."""
+    clock.set_source(lambda: datetime(2026, 11, 16, 1, 0, tzinfo=UTC))
+    first = call(stack, "POST", PATH, body, headers=headers)
+    clock.advance(24 * 3600 - 1)
+    assert call(stack, "POST", PATH, body, headers=headers).json == first.json  # still within 24 h
+    clock.advance(1)
+    second = call(stack, "POST", PATH, body, headers=headers)
+    assert second.status == 202 and "Idempotent-Replayed" not in second.headers
+    assert second.json["inquiry_id"] != first.json["inquiry_id"]
+    assert second.json["received_at"] == "2026-11-17T01:00:00Z"
+    retry = call(stack, "POST", PATH, body, headers=headers)
+    assert retry.json == second.json and retry.headers.get("Idempotent-Replayed") == "true"
+    clock.advance(25 * 3600)
+    third = call(stack, "POST", PATH, {**body, "subject": "別の件名"}, headers=headers)
+    assert third.status == 202
+    assert len({first.json["inquiry_id"], second.json["inquiry_id"], third.json["inquiry_id"]}) == 3
+    assert item_count(stack, "InquiriesTable") == 3
+    stack.drain()
+    assert len(auto_replies(stack)) == 3
+    # The first inquiry is still there, unchanged.
+    assert (
+        call(stack, "GET", f"{PATH}/{first.json['inquiry_id']}").json["received_at"]
+        == first.json["received_at"]
+    )
+    clock.set_source(None)
+
+
+def test_reply_key_lasts_24_hours(stack):
+    inquiry_id = call(stack, "POST", PATH, inquiry_body()).json["inquiry_id"]
+    path = f"{PATH}/{inquiry_id}/replies"
+    body = {"author": "sato@shop.example", "message": "確認します"}
+    key = {"Idempotency-Key": "reply-key"}
+    first = call(stack, "POST", path, body, headers=key)
+    assert call(stack, "POST", path, body, headers=key).json == first.json
+    clock.advance(24 * 3600)
+    later = call(stack, "POST", path, body, headers=key)
+    assert later.status == 201 and later.json["reply_id"] != first.json["reply_id"]
+    stack.drain()
+    assert len([m for m in stack.outbox() if m["kind"] == "inquiry_reply"]) == 2
+    clock.set_source(None)

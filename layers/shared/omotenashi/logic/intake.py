@@ -1,15 +1,14 @@
 """Inquiry intake: storage-first. Store once (idempotently), hand off to the queue, answer 202.
 
 The warm path makes two AWS calls: one conditional PutItem and one SQS SendMessage. The inquiry id
-is derived from the idempotency key, so the conditional put is also the duplicate check.
+is derived from the idempotency key (logic.idempotency), so the conditional put is also the
+duplicate check.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +17,13 @@ from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import queue
 from omotenashi.dal.errors import DataAccessError, QueueError
 from omotenashi.domain import Customer, Inquiry, Store
+from omotenashi.logic import idempotency
 from omotenashi.logic.deadlines import reply_due_at
-from omotenashi.logic.errors import IdempotencyConflict, ServiceUnavailable
+from omotenashi.logic.errors import ServiceUnavailable
 from omotenashi.logic.priority import classify
 from omotenashi.logic.sla import alert_plan
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas import InquiryIn
-
-INQUIRY_ID_PREFIX = "inq_"
 
 
 @dataclass(frozen=True)
@@ -41,26 +39,19 @@ def request_fingerprint(parsed_body: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _encode_id(raw: bytes) -> str:
-    return INQUIRY_ID_PREFIX + base64.b32encode(raw).decode("ascii").rstrip("=").lower()[:26]
-
-
-def inquiry_id_for(store_id: str, idempotency_key: str | None, external_id: str | None) -> str:
+def first_inquiry_id(store_id: str, idempotency_key: str | None, external_id: str | None) -> str:
     """Deterministic for a given key, so a retried request lands on the same item."""
     if idempotency_key is not None:
-        scope, key = "idempotency-key", idempotency_key
-    elif external_id is not None:
-        scope, key = "external-id", external_id
-    else:
-        return _encode_id(secrets.token_bytes(20))
-    return _encode_id(hashlib.sha256(f"{store_id}\x00{scope}\x00{key}".encode()).digest())
+        return idempotency.entry_id("inq", f"{store_id}\x00idempotency-key", idempotency_key)
+    if external_id is not None:
+        return idempotency.entry_id("inq", f"{store_id}\x00external-id", external_id)
+    return idempotency.entry_id("inq", store_id, None)
 
 
 def accept_inquiry(
     store: Store, request: InquiryIn, parsed_body: Any, idempotency_key: str | None
 ) -> IntakeResult:
     fingerprint = request_fingerprint(parsed_body)
-    inquiry_id = inquiry_id_for(store.store_id, idempotency_key, request.external_id)
     received_at = clock.now()
     priority: str
     priority_reason: str | None
@@ -70,50 +61,62 @@ def accept_inquiry(
         classified = classify(request.subject, request.message)
         priority, priority_reason = classified.priority, classified.reason
     due = reply_due_at(store, received_at, priority)
-    accepted = {
-        "inquiry_id": inquiry_id,
-        "status": "open",
-        "received_at": clock.isoformat(received_at),
-        "reply_due_at": clock.isoformat(due),
-    }
-    inquiry = Inquiry(
-        store_id=store.store_id,
-        inquiry_id=inquiry_id,
-        customer=Customer(
-            email=request.customer.email,
-            name=request.customer.name,
-            customer_id=request.customer.id,
-            locale=request.customer.locale,
-        ),
-        locale=request.customer.locale or store.default_locale,
-        channel=request.channel,
-        subject=request.subject,
-        message=request.message,
-        priority=priority,
-        priority_reason=priority_reason,
-        status="open",
-        alert_plan=tuple((alert.kind, alert.at) for alert in alert_plan(store, received_at, due)),
-        received_at=received_at,
-        reply_due_at=due,
-        request_hash=fingerprint,
-        accepted_response=json.dumps(accepted, separators=(",", ":")),
-        order_id=request.order_id,
-        external_id=request.external_id,
-        source_headers=dict(request.headers or {}),
-    )
+    plan = tuple((alert.kind, alert.at) for alert in alert_plan(store, received_at, due))
+
+    def build(inquiry_id: str) -> Inquiry:
+        accepted = {
+            "inquiry_id": inquiry_id,
+            "status": "open",
+            "received_at": clock.isoformat(received_at),
+            "reply_due_at": clock.isoformat(due),
+        }
+        return Inquiry(
+            store_id=store.store_id,
+            inquiry_id=inquiry_id,
+            customer=Customer(
+                email=request.customer.email,
+                name=request.customer.name,
+                customer_id=request.customer.id,
+                locale=request.customer.locale,
+            ),
+            locale=request.customer.locale or store.default_locale,
+            channel=request.channel,
+            subject=request.subject,
+            message=request.message,
+            priority=priority,
+            priority_reason=priority_reason,
+            status="open",
+            alert_plan=plan,
+            received_at=received_at,
+            reply_due_at=due,
+            request_hash=fingerprint,
+            accepted_response=json.dumps(accepted, separators=(",", ":")),
+            order_id=request.order_id,
+            external_id=request.external_id,
+            source_headers=dict(request.headers or {}),
+        )
+
     try:
-        created = inquiry_data.create_if_absent(inquiry)
-        if created:
-            _hand_off(inquiry)
-            metrics.add_metric(name="InquiryAccepted", unit="Count", value=1)
-            logger.info("inquiry accepted", extra={"store_id": store.store_id, "inquiry_id": inquiry_id})
-            return IntakeResult(202, accepted, replayed=False)
-        return _replay(store, inquiry_id, fingerprint)
+        inquiry, replayed = idempotency.create_or_replay(
+            first_inquiry_id(store.store_id, idempotency_key, request.external_id),
+            build=build,
+            create_if_absent=inquiry_data.create_if_absent,
+            fetch=lambda inquiry_id: inquiry_data.get(store.store_id, inquiry_id, consistent=True),
+            created_at=lambda existing: existing.received_at,
+            fingerprint=fingerprint,
+            now=received_at,
+        )
+        if replayed:
+            return _replay(store, inquiry)
+        _hand_off(inquiry)
     except DataAccessError as error:
         logger.warning("intake dependency failed", extra={"store_id": store.store_id, "error": str(error)})
         raise ServiceUnavailable(
             "temporarily unable to accept the inquiry; retry the same request"
         ) from error
+    metrics.add_metric(name="InquiryAccepted", unit="Count", value=1)
+    logger.info("inquiry accepted", extra={"store_id": store.store_id, "inquiry_id": inquiry.inquiry_id})
+    return IntakeResult(202, json.loads(inquiry.accepted_response), replayed=False)
 
 
 def _hand_off(inquiry: Inquiry) -> None:
@@ -133,18 +136,11 @@ def _hand_off(inquiry: Inquiry) -> None:
         raise
 
 
-def _replay(store: Store, inquiry_id: str, fingerprint: str) -> IntakeResult:
-    existing = inquiry_data.get(store.store_id, inquiry_id, consistent=True)
-    if existing is None:  # pragma: no cover - the conditional put just saw it
-        raise ServiceUnavailable("inquiry state is settling; retry")
-    if existing.request_hash != fingerprint:
-        raise IdempotencyConflict(
-            "this idempotency key (or external_id) was already used with a different request body"
-        )
+def _replay(store: Store, existing: Inquiry) -> IntakeResult:
     if existing.auto_reply_state == "pending":
         # The first attempt may have stored the inquiry and then failed to enqueue it. Enqueueing
         # again is safe: the worker's claim makes the auto-reply happen once.
-        queue.enqueue_inquiry(store.store_id, inquiry_id)
+        queue.enqueue_inquiry(store.store_id, existing.inquiry_id)
     metrics.add_metric(name="InquiryReplayed", unit="Count", value=1)
-    logger.info("inquiry replayed", extra={"store_id": store.store_id, "inquiry_id": inquiry_id})
+    logger.info("inquiry replayed", extra={"store_id": store.store_id, "inquiry_id": existing.inquiry_id})
     return IntakeResult(202, json.loads(existing.accepted_response), replayed=True)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +11,9 @@ from omotenashi.dal import mailer, queue
 from omotenashi.dal import replies as reply_data
 from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import CustomerMessage, Inquiry, OutboundEmail, Reply, Store
-from omotenashi.logic import sla
+from omotenashi.logic import idempotency, sla
 from omotenashi.logic.delivery import send_once
-from omotenashi.logic.errors import IdempotencyConflict, NotFound, ServiceUnavailable
+from omotenashi.logic.errors import NotFound, ServiceUnavailable
 from omotenashi.logic.intake import request_fingerprint
 from omotenashi.logic.stores import directory
 from omotenashi.messaging.mime import build_email
@@ -33,14 +30,8 @@ class ReplyResult:
     replayed: bool
 
 
-def _entry_id(prefix: str, store_id: str, inquiry_id: str, idempotency_key: str | None) -> str:
-    """Derived from the Idempotency-Key, so a retried request lands on the same entry."""
-    raw = (
-        hashlib.sha256(f"{store_id}\x00{inquiry_id}\x00{prefix}\x00{idempotency_key}".encode()).digest()
-        if idempotency_key is not None
-        else secrets.token_bytes(20)
-    )
-    return f"{prefix}_" + base64.b32encode(raw).decode("ascii").rstrip("=").lower()[:26]
+def _first_id(prefix: str, store_id: str, inquiry_id: str, idempotency_key: str | None) -> str:
+    return idempotency.entry_id(prefix, f"{store_id}\x00{inquiry_id}\x00{prefix}", idempotency_key)
 
 
 def _inquiry_or_404(store: Store, inquiry_id: str) -> Inquiry:
@@ -55,24 +46,26 @@ def add_reply(
 ) -> ReplyResult:
     try:
         inquiry = _inquiry_or_404(store, inquiry_id)
-        reply = Reply(
-            store_id=store.store_id,
-            inquiry_id=inquiry_id,
-            reply_id=_entry_id("rep", store.store_id, inquiry_id, idempotency_key),
-            author=author,
-            message=message,
-            created_at=clock.now(),
-            request_hash=request_fingerprint(parsed_body),
-            sla_round=inquiry.sla_round,
+        now = clock.now()
+        fingerprint = request_fingerprint(parsed_body)
+        reply, replayed = idempotency.create_or_replay(
+            _first_id("rep", store.store_id, inquiry_id, idempotency_key),
+            build=lambda reply_id: Reply(
+                store_id=store.store_id,
+                inquiry_id=inquiry_id,
+                reply_id=reply_id,
+                author=author,
+                message=message,
+                created_at=now,
+                request_hash=fingerprint,
+                sla_round=inquiry.sla_round,
+            ),
+            create_if_absent=reply_data.create_if_absent,
+            fetch=lambda reply_id: reply_data.get(store.store_id, inquiry_id, reply_id),
+            created_at=lambda existing: existing.created_at,
+            fingerprint=fingerprint,
+            now=now,
         )
-        replayed = not reply_data.create_if_absent(reply)
-        if replayed:
-            existing = reply_data.get(store.store_id, inquiry_id, reply.reply_id)
-            if existing is None or existing.request_hash != reply.request_hash:
-                raise IdempotencyConflict(
-                    "this idempotency key was already used with a different request body"
-                )
-            reply = existing
         # A retry finishes what a failed first attempt left undone: the round it answered may
         # still be open, or the first response may be unrecorded.
         unapplied = (inquiry.status == "open" and inquiry.sla_round == reply.sla_round) or (
@@ -136,24 +129,25 @@ def follow_up(
             sla_round, due = inquiry.sla_round, inquiry.reply_due_at
         else:
             sla_round, due = inquiry.sla_round + 1, sla.reply_due_at(store, now, inquiry.priority)
-        message = CustomerMessage(
-            store_id=store.store_id,
-            inquiry_id=inquiry_id,
-            message_id=_entry_id("msg", store.store_id, inquiry_id, idempotency_key),
-            message=text,
-            created_at=now,
-            request_hash=request_fingerprint(parsed_body),
-            sla_round=sla_round,
-            reply_due_at=due,
+        fingerprint = request_fingerprint(parsed_body)
+        message, replayed = idempotency.create_or_replay(
+            _first_id("msg", store.store_id, inquiry_id, idempotency_key),
+            build=lambda message_id: CustomerMessage(
+                store_id=store.store_id,
+                inquiry_id=inquiry_id,
+                message_id=message_id,
+                message=text,
+                created_at=now,
+                request_hash=fingerprint,
+                sla_round=sla_round,
+                reply_due_at=due,
+            ),
+            create_if_absent=reply_data.create_message_if_absent,
+            fetch=lambda message_id: reply_data.get_message(store.store_id, inquiry_id, message_id),
+            created_at=lambda existing: existing.created_at,
+            fingerprint=fingerprint,
+            now=now,
         )
-        replayed = not reply_data.create_message_if_absent(message)
-        if replayed:
-            existing = reply_data.get_message(store.store_id, inquiry_id, message.message_id)
-            if existing is None or existing.request_hash != message.request_hash:
-                raise IdempotencyConflict(
-                    "this idempotency key was already used with a different request body"
-                )
-            message = existing
         if inquiry.sla_round < message.sla_round:
             _start_round(store, message)
         elif inquiry.sla_round == message.sla_round:
