@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -117,6 +118,44 @@ def test_clock_advance(base_url):
     assert 86400 <= (parse_iso(after) - parse_iso(before)).total_seconds() < 86400 + 30
     assert _request(f"{base_url}/_local/clock/advance", "POST", b'{"seconds": -5}')[0] == 422
     assert _request(f"{base_url}/_local/clock/advance", "POST", b"{oops")[0] == 400
+    for huge in (b"1e308", b"100000000000000000000", b"300000000000"):
+        status, _, text = _request(f"{base_url}/_local/clock/advance", "POST", b'{"seconds": ' + huge + b"}")
+        assert status == 422 and json.loads(text)["error"]["fields"][0]["field"] == "seconds"
+    assert _request(f"{base_url}/_local/clock")[0] == 200  # the clock survived
+
+
+def _raw_http(base_url: str, request: bytes) -> bytes:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        response = b""
+        while chunk := connection.recv(65536):
+            response += chunk
+            if b"\r\n\r\n" in response and b'"}' in response:
+                break
+        return response
+
+
+def test_bad_content_length_is_400_not_a_dropped_connection(base_url):
+    for length in (b"abc", b"-5"):
+        request = b"POST /v1/inquiries HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n{}"
+        assert _raw_http(base_url, request).startswith(b"HTTP/1.1 400")
+
+
+def test_chunked_request_body_is_read(base_url):
+    data = json.dumps(inquiry_body(external_id="e2e-chunked"), ensure_ascii=False).encode()
+    headers = signed_headers("POST", "/v1/inquiries", data, secret="e2e-secret")
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (data[:10], data[10:]))
+    request = (
+        b"POST /v1/inquiries HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        + head.encode()
+        + b"Connection: close\r\n\r\n"
+        + chunks
+        + b"0\r\n\r\n"
+    )
+    response = _raw_http(base_url, request)
+    assert response.startswith(b"HTTP/1.1 202"), response[:300]
 
 
 def test_outbox_html_and_docs(base_url):
