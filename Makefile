@@ -42,9 +42,10 @@ $(SAM):
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 
-## build: sam build (SAM CLI lives in its own venv: it pins its own boto3)
+## build: sam build (SAM CLI lives in its own venv: it pins its own boto3). The layer's recipe is
+## layers/shared/Makefile (build_layer.py), run with the same python3.12.
 build: $(SAM)
-	PATH="$(dir $(SAM_PYTHON)):$$PATH" $(SAM) build --config-env $${ENV:-dev}
+	PATH="$(dir $(SAM_PYTHON)):$$PATH" LAYER_PYTHON="$(SAM_PYTHON)" $(SAM) build --config-env $${ENV:-dev}
 
 ## deploy: sam deploy to ENV (dev by default; needs AWS credentials)
 deploy: build
