@@ -213,6 +213,72 @@ def test_log_groups_have_retention(transformed):
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
+def test_functions_log_to_their_group_which_exists_before_them(transformed):
+    """The group is named by the stack, not the function, and the function refers to it: the
+    function (and the schedule invoking it) cannot exist before the group, so Lambda never
+    creates the group itself (without retention, and in the way of the stack's own)."""
+    groups = _of_type(transformed, "AWS::Logs::LogGroup")
+    for name, function in _of_type(transformed, "AWS::Lambda::Function").items():
+        assert function["Properties"]["LoggingConfig"]["LogGroup"] == {"Ref": f"{name}LogGroup"}
+        group_name = json.dumps(groups[f"{name}LogGroup"]["Properties"]["LogGroupName"])
+        assert "${AWS::StackName}" in group_name
+        assert not any(f in group_name for f in _of_type(transformed, "AWS::Lambda::Function"))
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(transformed):
+    """CloudWatch alarms cannot publish to a topic under the AWS managed key alias/aws/sns."""
+    topic = transformed["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+    key = transformed["AlarmTopicKey"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    [cloudwatch] = [s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"]
+    assert cloudwatch["Effect"] == "Allow"
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def _alarm_on(resources: dict[str, Any], metric: str, function: str) -> dict[str, Any]:
+    [alarm] = [
+        a["Properties"]
+        for a in _of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == metric
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    return alarm
+
+
+def test_a_failing_or_stalled_sla_sweep_raises_an_alarm(transformed):
+    """The sweep alone sends staff SLA alerts and its schedule neither retries nor dead-letters."""
+    errors = _alarm_on(transformed, "Errors", "SlaSweepFunction")
+    assert errors["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and errors["Threshold"] == 1
+    assert errors["Period"] * errors["EvaluationPeriods"] <= 15 * 60
+    stalled = _alarm_on(transformed, "Invocations", "SlaSweepFunction")
+    assert stalled["ComparisonOperator"] == "LessThanThreshold" and stalled["Threshold"] == 1
+    assert stalled["TreatMissingData"] == "breaching"  # no invocation publishes no data point
+    [schedule] = _of_type(transformed, "AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["Target"].get("DeadLetterConfig") is None  # hence the alarms
+
+
+@pytest.mark.parametrize("function", ["InquiryWorkerFunction", "MessageWorkerFunction"])
+def test_worker_errors_raise_an_alarm(transformed, function):
+    alarm = _alarm_on(transformed, "Errors", function)
+    assert alarm["Statistic"] == "Sum" and alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_outputs_and_environment():
+    template = load_template()
+    outputs = template["Outputs"]
+    assert outputs["InquiryDeadLetterQueueUrl"]["Value"] == {"Ref": "InquiryDeadLetterQueue"}
+    assert outputs["MessageDeadLetterQueueUrl"]["Value"] == {"Ref": "MessageDeadLetterQueue"}
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    # every variable the template sets is read somewhere in the deployed code
+    code = "\n".join(p.read_text() for p in (ROOT / "layers" / "shared").rglob("*.py"))
+    for name in template["Globals"]["Function"]["Environment"]["Variables"]:
+        assert name in code or name.startswith("POWERTOOLS_"), name
+
+
 def test_no_secrets_in_template():
     text = TEMPLATE_PATH.read_text()
     for needle in ("demo-secret", "whsec_", "aws_secret_access_key", "AKIA"):
