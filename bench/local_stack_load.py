@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,6 +25,7 @@ PACED = int(os.environ.get("BENCH_PACED", "30"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10"))
 SECRET = "bench-secret"
 DELIVERY_TIMEOUT = 120.0
+STOP_TIMEOUT = 60.0
 
 
 def main() -> None:
@@ -125,17 +128,44 @@ def main() -> None:
                         offset += len(fresh)
                         break
                     time.sleep(0.005)
+            # Figures first: stopping the stack must never cost them.
+            report(posted_at, delivered_at, counts, errors, load_ids, posting_seconds, total_seconds, paced)
         finally:
-            process.terminate()
-            process.wait(timeout=15)
+            stop(process)
 
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, a generous wait (the stack joins its pollers and the moto server), then SIGKILL.
+    Never raises: it runs in a `finally`."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        print(f"(local stack still running {STOP_TIMEOUT:.0f} s after SIGTERM; killed)", flush=True)
+        process.kill()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            print(f"(local stack pid {process.pid} did not exit after SIGKILL)", flush=True)
+
+
+def report(
+    posted_at: dict[str, float],
+    delivered_at: dict[str, float],
+    counts: dict[str, int],
+    errors: list[str],
+    load_ids: set[str],
+    posting_seconds: float,
+    total_seconds: float,
+    paced: list[float],
+) -> None:
     latencies = [delivered_at[i] - posted_at[i] for i in load_ids if i in delivered_at]
     lost = [i for i in load_ids if i not in delivered_at]
     duplicated = [i for i, n in counts.items() if n > 1]
     print(f"== Local stack: {INQUIRIES} inquiries from {CLIENTS} concurrent clients ==")
     print(f"accepted (202)            : {len(load_ids)}   request errors: {len(errors)}")
     print(f"intake throughput         : {len(load_ids) / posting_seconds:7.1f} inquiries/s")
-    print(f"end-to-end throughput     : {len(latencies) / total_seconds:7.1f} auto-replies/s")
+    print(f"end-to-end throughput     : {len(latencies) / max(total_seconds, 1e-9):7.1f} auto-replies/s")
     print(
         f"POST -> outbox latency    : p50 {percentile(latencies, 50) * 1000:7.1f} ms   "
         f"p95 {percentile(latencies, 95) * 1000:7.1f} ms   max {max(latencies, default=0) * 1000:7.1f} ms"
@@ -148,6 +178,7 @@ def main() -> None:
     )
     if errors:
         print("first errors:", errors[:3])
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
