@@ -216,3 +216,76 @@ def test_no_threading_headers_when_no_auto_reply_went_out(stack):
     stack.drain()
     [mail] = _replies(stack)
     assert "In-Reply-To" not in mail["headers"] and "References" not in mail["headers"]
+
+
+def _stale_first_read(monkeypatch, snapshot):
+    """The request's first read of the inquiry returns `snapshot`: it read just before another
+    request changed the inquiry (the race, made deterministic)."""
+    from omotenashi.logic import replies as reply_logic
+
+    real = reply_logic._inquiry_or_404
+    reads = []
+
+    def first_read_stale(store, inquiry_id):
+        reads.append(inquiry_id)
+        return snapshot if len(reads) == 1 else real(store, inquiry_id)
+
+    monkeypatch.setattr(reply_logic, "_inquiry_or_404", first_read_stale)
+
+
+def _stored(inquiry_id):
+    from omotenashi.dal import inquiries as inquiry_data
+
+    return inquiry_data.get("demo", inquiry_id, consistent=True)
+
+
+def test_concurrent_follow_ups_both_count_and_answer_the_real_deadline(stack, inquiry_id, monkeypatch):
+    assert _reply(stack, inquiry_id).status == 201
+    answered = _stored(inquiry_id)  # answered, round 0
+    clock.advance(60)
+    first = _follow_up(stack, inquiry_id, "FIRST")
+    clock.advance(60)
+    _stale_first_read(monkeypatch, answered)  # the second read before the first reopened it
+    second = _follow_up(stack, inquiry_id, "SECOND (newer)", key="fu-second")
+    assert second.status == 201, second.text
+    stored = _stored(inquiry_id)
+    assert stored.sla_round == 1  # one new round, not two
+    assert stored.latest_message == "SECOND (newer)"  # staff alerts quote the newest message
+    assert second.json["reply_due_at"] == first.json["reply_due_at"] == clock.isoformat(stored.reply_due_at)
+    monkeypatch.undo()
+    assert _follow_up(stack, inquiry_id, "SECOND (newer)", key="fu-second").json == second.json
+
+
+def test_follow_up_decided_before_a_staff_reply_opens_the_next_round(stack, inquiry_id, monkeypatch):
+    open_inquiry = _stored(inquiry_id)  # open, round 0
+    clock.advance(60)
+    assert _reply(stack, inquiry_id).status == 201  # staff answer after the follow-up read
+    _stale_first_read(monkeypatch, open_inquiry)
+    late = _follow_up(stack, inquiry_id, "まだ質問があります", key="fu-late")
+    assert late.status == 201
+    stored = _stored(inquiry_id)
+    assert (stored.status, stored.sla_round) == ("open", 1)  # the customer still waits for an answer
+    assert late.json["reply_due_at"] == clock.isoformat(stored.reply_due_at)
+    monkeypatch.undo()
+    assert _follow_up(stack, inquiry_id, "まだ質問があります", key="fu-late").json == late.json
+    assert _stored(inquiry_id).sla_round == 1
+
+
+def test_reply_written_before_a_follow_up_does_not_answer_the_new_round(stack, inquiry_id, monkeypatch):
+    assert _reply(stack, inquiry_id).status == 201
+    answered = _stored(inquiry_id)  # answered, round 0
+    clock.advance(60)
+    assert _follow_up(stack, inquiry_id, "追加").status == 201
+    _stale_first_read(monkeypatch, answered)  # a second staff reply read before the follow-up
+    assert _reply(stack, inquiry_id, message="補足です").status == 201
+    stored = _stored(inquiry_id)
+    assert (stored.status, stored.sla_round) == ("open", 1)  # round 1 still needs its answer
+    assert stored.alert_index == 0  # and its alerts still run
+
+
+def test_follow_up_on_an_inquiry_that_vanished_creates_nothing(stack):
+    from omotenashi.dal import inquiries as inquiry_data
+
+    at = clock.now()
+    assert not inquiry_data.record_latest_message("demo", "inq_gone", sla_round=0, message="x", at=at)
+    assert _stored("inq_gone") is None

@@ -167,8 +167,8 @@ def _conditional_update(store_id: str, inquiry_id: str, actions: list, condition
 def mark_auto_reply_sent(
     store_id: str, inquiry_id: str, *, message_id: str | None, sent_at: datetime
 ) -> bool:
-    """Idempotent; a repeat (message_id None: the email went out on an earlier attempt) keeps the
-    first attempt's id and time."""
+    """Idempotent: a repeat records the same SES id (from the delivery record) and keeps the first
+    time."""
     state = InquiryItem.auto_reply_state
     actions: list[Any] = [
         state.set("sent"),
@@ -200,6 +200,25 @@ def advance_alert(
     condition = (InquiryItem.alert_index == from_index) & (InquiryItem.sla_round == sla_round)
     actions = _alert_actions(inquiry_id, plan, from_index + 1)
     return _conditional_update(store_id, inquiry_id, actions, condition, "advancing an SLA alert")
+
+
+def answer_round(store_id: str, inquiry_id: str, *, sla_round: int, at: datetime) -> bool:
+    """A staff reply answers SLA round `sla_round`: status answered, alerts stopped, the first
+    response time kept or set. False when that round is no longer the open one."""
+    actions: list[Any] = [
+        InquiryItem.first_response_at.set(InquiryItem.first_response_at | at),
+        InquiryItem.status.set("answered"),
+        *_alert_actions(inquiry_id, (), None),
+    ]
+    condition = (InquiryItem.status == "open") & (InquiryItem.sla_round == sla_round)
+    return _conditional_update(store_id, inquiry_id, actions, condition, "answering an inquiry")
+
+
+def record_first_response(store_id: str, inquiry_id: str, *, at: datetime) -> bool:
+    """Only the first response time (kept if set): a reply to a closed or later-round inquiry."""
+    actions = [InquiryItem.first_response_at.set(InquiryItem.first_response_at | at)]
+    condition = InquiryItem.inquiry_id.exists()
+    return _conditional_update(store_id, inquiry_id, actions, condition, "recording a first response")
 
 
 def stop_clock(store_id: str, inquiry_id: str, *, status: str, now: datetime) -> bool:
@@ -240,9 +259,15 @@ def restart_clock(
     )
 
 
-def record_latest_message(store_id: str, inquiry_id: str, *, message: str, at: datetime) -> bool:
-    """A follow-up while the clock runs: staff alerts quote it; the deadline stands. A newer
-    message already recorded (a retry arriving late) is kept."""
-    condition = InquiryItem.latest_message_at.does_not_exist() | (InquiryItem.latest_message_at <= at)
+def record_latest_message(
+    store_id: str, inquiry_id: str, *, sla_round: int, message: str, at: datetime
+) -> bool:
+    """A follow-up joins the open round `sla_round` (the deadline stands; staff alerts quote it).
+    False when that round is not the open one any more, or a newer message is already recorded."""
+    condition = (
+        (InquiryItem.status == "open")
+        & (InquiryItem.sla_round == sla_round)
+        & (InquiryItem.latest_message_at.does_not_exist() | (InquiryItem.latest_message_at <= at))
+    )
     actions = [InquiryItem.latest_message.set(message), InquiryItem.latest_message_at.set(at)]
     return _conditional_update(store_id, inquiry_id, actions, condition, "recording a follow-up")

@@ -3,15 +3,11 @@ follow-ups, in the replies table."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
-from omotenashi.dal.inquiries import _alert_actions
-from omotenashi.dal.tables import InquiryItem, ReplyItem, bind
+from omotenashi.dal.tables import ReplyItem, bind
 from omotenashi.domain import CustomerMessage, Reply
 
 CUSTOMER_AUTHOR = "customer"
@@ -119,20 +115,16 @@ def mark_emailed(store_id: str, inquiry_id: str, reply_id: str) -> None:
         raise StorageError("recording a reply email failed") from error
 
 
-def apply_to_inquiry(store_id: str, inquiry_id: str, *, now: datetime, was_open: bool) -> bool:
-    """Idempotent: the first reply sets first_response_at; any reply of an open inquiry answers it
-    and stops its alerts. False when the status changed since it was read (retry with a fresh read)."""
+def set_message_outcome(message: CustomerMessage) -> None:
+    """Record the round a follow-up ended up in and its deadline (what a retry answers)."""
     bind()
-    actions: list[Any] = [InquiryItem.first_response_at.set(InquiryItem.first_response_at | now)]
-    if was_open:
-        actions += [InquiryItem.status.set("answered"), *_alert_actions(inquiry_id, (), None)]
-        condition = InquiryItem.status == "open"
-    else:
-        condition = InquiryItem.status != "open"
     try:
-        InquiryItem(store_id=store_id, inquiry_id=inquiry_id).update(actions=actions, condition=condition)
+        ReplyItem(inquiry_key=_key(message.store_id, message.inquiry_id), reply_id=message.message_id).update(
+            actions=[
+                ReplyItem.sla_round.set(message.sla_round),
+                ReplyItem.reply_due_at.set(message.reply_due_at),
+            ],
+            condition=ReplyItem.reply_id.exists(),
+        )
     except PynamoDBException as error:
-        if condition_failed(error):
-            return False
-        raise StorageError("recording a reply on the inquiry failed") from error
-    return True
+        raise StorageError("recording a follow-up's deadline failed") from error

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from omotenashi import clock
@@ -30,8 +30,8 @@ class ReplyResult:
     replayed: bool
 
 
-def _first_id(prefix: str, store_id: str, inquiry_id: str, idempotency_key: str | None) -> str:
-    return idempotency.entry_id(prefix, f"{store_id}\x00{inquiry_id}\x00{prefix}", idempotency_key)
+def _first_id(prefix: str, scope: str, store_id: str, inquiry_id: str, key: str | None) -> str:
+    return idempotency.entry_id(prefix, f"{store_id}\x00{inquiry_id}\x00{scope}", key)
 
 
 def _inquiry_or_404(store: Store, inquiry_id: str) -> Inquiry:
@@ -49,7 +49,7 @@ def add_reply(
         now = clock.now()
         fingerprint = request_fingerprint(parsed_body)
         reply, replayed = idempotency.create_or_replay(
-            _first_id("rep", store.store_id, inquiry_id, idempotency_key),
+            _first_id("rep", "reply", store.store_id, inquiry_id, idempotency_key),
             build=lambda reply_id: Reply(
                 store_id=store.store_id,
                 inquiry_id=inquiry_id,
@@ -66,13 +66,8 @@ def add_reply(
             fingerprint=fingerprint,
             now=now,
         )
-        # A retry finishes what a failed first attempt left undone: the round it answered may
-        # still be open, or the first response may be unrecorded.
-        unapplied = (inquiry.status == "open" and inquiry.sla_round == reply.sla_round) or (
-            inquiry.first_response_at is None
-        )
-        if not replayed or unapplied:
-            _stop_clock_for_reply(store, inquiry, reply)
+        # Idempotent, so a retry finishes whatever a failed first attempt left undone.
+        _stop_clock_for_reply(store, reply)
         if reply.email_state != "sent":
             queue.enqueue_message(
                 {
@@ -92,14 +87,12 @@ def add_reply(
     return ReplyResult(201, {"reply_id": reply.reply_id, "inquiry_id": inquiry_id}, replayed)
 
 
-def _stop_clock_for_reply(store: Store, inquiry: Inquiry, reply: Reply) -> None:
-    for _ in range(3):  # the status may change under us (a close); re-read and apply again
-        if reply_data.apply_to_inquiry(
-            store.store_id, inquiry.inquiry_id, now=reply.created_at, was_open=inquiry.status == "open"
-        ):
-            return
-        inquiry = _inquiry_or_404(store, inquiry.inquiry_id)
-    raise ServiceUnavailable("the inquiry keeps changing; retry")
+def _stop_clock_for_reply(store: Store, reply: Reply) -> None:
+    """The reply answers the round it was written in, if that round is still open; it never answers
+    a round a later customer message started. Either way the first response time is recorded."""
+    args = (store.store_id, reply.inquiry_id)
+    if not inquiry_data.answer_round(*args, sla_round=reply.sla_round, at=reply.created_at):
+        inquiry_data.record_first_response(*args, at=reply.created_at)
 
 
 def close(store: Store, inquiry_id: str) -> Inquiry:
@@ -131,7 +124,7 @@ def follow_up(
             sla_round, due = inquiry.sla_round + 1, sla.reply_due_at(store, now, inquiry.priority)
         fingerprint = request_fingerprint(parsed_body)
         message, replayed = idempotency.create_or_replay(
-            _first_id("msg", store.store_id, inquiry_id, idempotency_key),
+            _first_id("msg", "message", store.store_id, inquiry_id, idempotency_key),
             build=lambda message_id: CustomerMessage(
                 store_id=store.store_id,
                 inquiry_id=inquiry_id,
@@ -148,12 +141,7 @@ def follow_up(
             fingerprint=fingerprint,
             now=now,
         )
-        if inquiry.sla_round < message.sla_round:
-            _start_round(store, message)
-        elif inquiry.sla_round == message.sla_round:
-            inquiry_data.record_latest_message(
-                store.store_id, inquiry_id, message=message.message, at=message.created_at
-            )
+        message = _apply_follow_up(store, inquiry.priority, message)
     except DataAccessError as error:
         raise ServiceUnavailable(
             "temporarily unable to record the message; retry the same request"
@@ -167,9 +155,56 @@ def follow_up(
     return ReplyResult(201, body, replayed)
 
 
-def _start_round(store: Store, message: CustomerMessage) -> None:
+def _apply_follow_up(store: Store, priority: str, message: CustomerMessage) -> CustomerMessage:
+    """Bring the inquiry in line with a stored follow-up; idempotent, so a retry completes a failed
+    first attempt. Every write is conditional on the round, so a follow-up never opens two rounds,
+    and races with staff replies and other follow-ups are settled by re-reading:
+    - a later round exists: this message is history;
+    - the inquiry is still one round behind: open the message's round;
+    - same round, open: the message joins it (the deadline stands);
+    - same round, answered or closed after the message was decided on: if the message was already
+      applied (the staff answered after it) nothing is left to do, else it opens the next round.
+    The message's own record ends up with the round and deadline it got, which retries answer."""
+    for _ in range(4):
+        inquiry = inquiry_data.get(store.store_id, message.inquiry_id, consistent=True)
+        if inquiry is None:
+            raise NotFound("no such inquiry")
+        if inquiry.sla_round > message.sla_round:
+            return message
+        if inquiry.sla_round < message.sla_round:
+            if _open_round(store, message):
+                return message
+            continue
+        if inquiry.status == "open":
+            newer = inquiry.latest_message_at is not None and inquiry.latest_message_at > message.created_at
+            if newer or inquiry_data.record_latest_message(
+                store.store_id,
+                message.inquiry_id,
+                sla_round=message.sla_round,
+                message=message.message,
+                at=message.created_at,
+            ):
+                return _settle(message, reply_due_at=inquiry.reply_due_at)
+            continue
+        seen = inquiry.latest_message_at is not None and inquiry.latest_message_at >= message.created_at
+        if seen:
+            return message
+        # Decided on a read that staff overtook: this message starts the next round.
+        due = sla.reply_due_at(store, clock.now(), priority)
+        message = _settle(message, sla_round=inquiry.sla_round + 1, reply_due_at=due)
+    raise ServiceUnavailable("the inquiry keeps changing; retry the same request")
+
+
+def _settle(message: CustomerMessage, **outcome: Any) -> CustomerMessage:
+    settled = replace(message, **outcome)
+    if settled != message:
+        reply_data.set_message_outcome(settled)
+    return settled
+
+
+def _open_round(store: Store, message: CustomerMessage) -> bool:
     plan = tuple((a.kind, a.at) for a in sla.alert_plan(store, message.created_at, message.reply_due_at))
-    if not inquiry_data.restart_clock(
+    return inquiry_data.restart_clock(
         store.store_id,
         message.inquiry_id,
         started_at=message.created_at,
@@ -178,11 +213,7 @@ def _start_round(store: Store, message: CustomerMessage) -> None:
         plan=plan,
         expected_round=message.sla_round - 1,
         message=message.message,
-    ):
-        # Another follow-up started this round first: the inquiry is open again either way.
-        current = inquiry_data.get(store.store_id, message.inquiry_id, consistent=True)
-        if current is None or current.sla_round < message.sla_round:
-            raise ServiceUnavailable("the inquiry keeps changing; retry the same request")
+    )
 
 
 def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail:
@@ -221,6 +252,6 @@ def deliver_reply(job: dict[str, Any]) -> str:
     store = directory.get(store_id)
     if reply is None or inquiry is None or store is None:
         return "missing"
-    message_id = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
+    sent = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
     reply_data.mark_emailed(store_id, inquiry_id, reply_id)
-    return "sent" if message_id else "already_sent"
+    return "sent" if sent.now else "already_sent"
