@@ -67,8 +67,12 @@ def test_each_update_failing_once(stack, which):
         stack.drain()
     assert failures[0] == 1
     _redeliver_now(stack)
-    assert len(auto_replies(stack, inquiry_id)) == 1
+    [mail] = auto_replies(stack, inquiry_id)
     assert _state(stack, inquiry_id) == "sent"
+    # The redelivery still records SES's id, which staff replies thread under.
+    from omotenashi.dal import inquiries
+
+    assert inquiries.get("demo", inquiry_id).auto_reply_message_id == mail["id"]
 
 
 def test_ses_throttled_then_released_claim_also_fails(stack):

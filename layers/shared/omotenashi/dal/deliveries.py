@@ -60,11 +60,13 @@ def mark(delivery_id: str, *, state: str, message_id: str | None, at: datetime) 
         raise StorageError("recording a delivery failed") from error
 
 
-def state_of(delivery_id: str) -> str | None:
+def recorded(delivery_id: str) -> tuple[str | None, str | None]:
+    """(state, SES message id) of a delivery; (None, None) when there is none."""
     bind()
     try:
-        return str(DeliveryItem.get(delivery_id, consistent_read=True).state)
+        item = DeliveryItem.get(delivery_id, consistent_read=True)
     except DeliveryItem.DoesNotExist:
-        return None
+        return None, None
     except PynamoDBException as error:
         raise StorageError("reading a delivery failed") from error
+    return str(item.state), item.message_id

@@ -88,11 +88,11 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
         logger.info("auto-reply suppressed", extra={**log, "reason": reason})
         return AutoReplyResult("suppressed", reason)
 
-    message_id = send_once(f"auto_reply#{store_id}#{inquiry_id}", functools.partial(compose, store, inquiry))
+    sent = send_once(f"auto_reply#{store_id}#{inquiry_id}", functools.partial(compose, store, inquiry))
     # Recording on the inquiry may fail after the send; the redelivered message then finds the
-    # delivery sent, sends nothing, and records again.
-    inquiry_data.mark_auto_reply_sent(store_id, inquiry_id, message_id=message_id, sent_at=clock.now())
-    if message_id is None:
+    # delivery sent, sends nothing, and records again (with the id replies thread under).
+    inquiry_data.mark_auto_reply_sent(store_id, inquiry_id, message_id=sent.message_id, sent_at=clock.now())
+    if not sent.now:
         return AutoReplyResult("already_done")
     metrics.add_metric(name="AutoReplySent", unit="Count", value=1)
     logger.info("auto-reply sent", extra=log)

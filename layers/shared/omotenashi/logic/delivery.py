@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from omotenashi import clock
@@ -27,12 +28,18 @@ class DeliveryInProgress(Exception):
     """Another worker holds a live claim on this delivery; retry after its lease."""
 
 
-def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> str | None:
-    """SES's message id when this call sent the email; None when it had been sent before."""
+@dataclass(frozen=True)
+class Sent:
+    message_id: str | None  # SES's id of the email (also when an earlier attempt sent it)
+    now: bool  # this call sent it (False: it had gone out before)
+
+
+def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> Sent:
     now = clock.now()
     if not deliveries.claim(delivery_id, now=now, lease_until=now + LEASE):
-        if deliveries.state_of(delivery_id) in ("sent", "skipped"):
-            return None
+        state, message_id = deliveries.recorded(delivery_id)
+        if state in ("sent", "skipped"):
+            return Sent(message_id, now=False)
         raise DeliveryInProgress(delivery_id)
     try:
         email = compose()
@@ -54,4 +61,4 @@ def send_once(delivery_id: str, compose: Callable[[], OutboundEmail]) -> str | N
             if attempt == _RECORD_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * 2**attempt)
-    return message_id
+    return Sent(message_id, now=True)

@@ -183,7 +183,7 @@ def deliver_alert(job: dict[str, Any]) -> str:
         delivery_id = f"alert#{store_id}#{inquiry_id}#{job['sla_round']}#{alert_index}#{recipient}"
         compose = functools.partial(compose_alert, store, inquiry, kind, alert_index, recipient)
         outcomes.append(send_once(delivery_id, compose))
-    metrics.add_metric(name="SlaAlertsSent", unit="Count", value=sum(1 for o in outcomes if o))
+    metrics.add_metric(name="SlaAlertsSent", unit="Count", value=sum(1 for o in outcomes if o.now))
     logger.info("sla alert delivered", extra={"store_id": store_id, "inquiry_id": inquiry_id, "kind": kind})
     return "sent" if outcomes else "no_recipients"
 
