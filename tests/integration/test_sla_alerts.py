@@ -404,9 +404,10 @@ def test_digest_without_escalation_goes_to_staff_only(stack, tmp_path):
     clock.set_source(None)
 
 
-def test_alert_held_after_its_digest_went_out_is_sent_on_its_own(stack, tmp_path):
+def test_alert_arriving_after_its_digest_went_out_is_sent_on_its_own(stack, tmp_path):
     """The message worker saw the store closed (08:59:59) but the digest for 09:00 had already been
-    read and sent: holding it there would lose it, so it goes out by itself."""
+    read and sent: an alert it does not list goes out by itself; one it lists (a redelivered job)
+    is not sent again."""
     from omotenashi.logic import sla_alerts
 
     _digest_store(stack, tmp_path)
@@ -418,15 +419,21 @@ def test_alert_held_after_its_digest_went_out_is_sent_on_its_own(stack, tmp_path
     assert len(_digests(stack)) == 1
     assert _kinds(stack, inquiry_id).count("sla_escalation") == 0
     clock.set_source(lambda: datetime(2026, 11, 15, 23, 59, 59, tzinfo=UTC))  # Mon 08:59:59 JST
-    job = {
-        "type": "sla_alert",
-        "store_id": "demo",
-        "inquiry_id": inquiry_id,
-        "sla_round": 0,
-        "alert_index": 2,
-        "kind": "sla_escalation",
-        "due_at": "2026-11-13T12:00:00Z",
-    }
-    assert sla_alerts.deliver_alert(job) == "sent"
-    assert _kinds(stack, inquiry_id).count("sla_escalation") == 1
+    late_id = _new_inquiry(stack, priority="urgent")
+
+    def job(inquiry: str, index: int, kind: str) -> dict:
+        return {
+            "type": "sla_alert",
+            "store_id": "demo",
+            "inquiry_id": inquiry,
+            "sla_round": 0,
+            "alert_index": index,
+            "kind": kind,
+            "due_at": "2026-11-13T12:00:00Z",
+        }
+
+    assert sla_alerts.deliver_alert(job(inquiry_id, 2, "sla_escalation")) == "held"  # in the digest
+    assert _kinds(stack, inquiry_id).count("sla_escalation") == 0
+    assert sla_alerts.deliver_alert(job(late_id, 0, "sla_breach")) == "sent"  # never held: not lost
+    assert _kinds(stack, late_id).count("sla_breach") == 1
     clock.set_source(None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 
 from omotenashi.clock import isoformat
 from omotenashi.dal._pynamo import condition_failed
@@ -22,7 +22,8 @@ def digest_id_for(opening: datetime) -> str:
 
 def hold(store_id: str, opening: datetime, entry: str) -> str | None:
     """Add an alert to the digest due at `opening` (idempotent: the held alerts are a set). None
-    when that digest has already been closed for sending: the caller must send the alert itself."""
+    when that digest has already been closed for sending without this alert in it: the caller
+    must send the alert itself. (A redelivered alert that the digest holds is held, not resent.)"""
     bind()
     digest_id = digest_id_for(opening)
     item = DigestItem(store_id=store_id, inquiry_id=digest_id)
@@ -35,7 +36,10 @@ def hold(store_id: str, opening: datetime, entry: str) -> str | None:
         DigestItem.next_alert_at.set(DigestItem.next_alert_at | isoformat(opening)),
     ]
     try:
-        item.update(actions=actions, condition=DigestItem.closed_at.does_not_exist())  # type: ignore[arg-type]
+        item.update(
+            actions=actions,  # type: ignore[arg-type]
+            condition=DigestItem.closed_at.does_not_exist() | DigestItem.held.contains(entry),
+        )
     except PynamoDBException as error:
         if condition_failed(error):
             return None
@@ -47,8 +51,10 @@ def close_and_read(store_id: str, digest_id: str, now: datetime) -> list[str]:
     """Close the digest to further holds, then read what it holds. Closing first means an alert
     is either in this read or refused by `hold` (and sent on its own): never in neither."""
     bind()
+    item = DigestItem(store_id=store_id, inquiry_id=digest_id)
     try:
-        DigestItem(store_id=store_id, inquiry_id=digest_id).update(
+        # The update returns the whole item (ALL_NEW): the held set as of the closing.
+        item.update(
             actions=[DigestItem.closed_at.set(DigestItem.closed_at | now)],
             condition=DigestItem.inquiry_id.exists(),
         )
@@ -56,10 +62,4 @@ def close_and_read(store_id: str, digest_id: str, now: datetime) -> list[str]:
         if condition_failed(error):
             return []  # no such digest
         raise StorageError("closing a digest failed") from error
-    try:
-        item = DigestItem.get(store_id, digest_id, consistent_read=True)
-    except DoesNotExist:
-        return []
-    except PynamoDBException as error:
-        raise StorageError("reading a digest failed") from error
     return sorted(item.held or ())
