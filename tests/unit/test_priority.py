@@ -41,6 +41,10 @@ from omotenashi.logic.priority import classify
         ("商品", "電源を入れても動かないです", "damaged_item"),
         ("返金", "まだ返金がありません", "refund_or_return"),  # "no refund" is the complaint
         ("Refund", "No refund yet after two weeks", "refund_or_return"),
+        ("Order", "Not only broken but scratched too", "damaged_item"),
+        ("Order", "It is not just damaged, it is unusable", "damaged_item"),
+        ("キャンセル", "注文をキャンセルしたいです", "refund_or_return"),
+        ("Order", "Please cancel my order", "refund_or_return"),
     ],
 )
 def test_flags_high_with_reason(subject, message, reason):
@@ -75,6 +79,11 @@ def test_flags_high_with_reason(subject, message, reason):
         ("梱包", "割れ物も送れますか"),
         ("連絡", "と言われて安心しました"),
         ("質問", "至急ではありませんが、教えてください"),
+        ("ポイント", "ポイント交換できますか"),
+        ("質問", "返品ポリシーを教えてください"),
+        ("質問", "キャンセル料はかかりますか"),
+        ("Question", "What is your cancellation policy?"),
+        ("Question", "Is there a restocking fee on returns? What are the refund terms?"),
     ],
 )
 def test_ordinary_questions_are_normal(subject, message):

@@ -4,7 +4,8 @@ Deliberately transparent (phrase rules, Japanese and English) so staff can see w
 jumped the queue; a storefront that knows better sends `priority` itself. Text is folded first
 (NFKC: full-width Latin and half-width kana; katakana to hiragana; curly apostrophes), so
 "ＲＥＦＵＮＤ", "ﾍﾝﾋﾟﾝ" and "hasn’t arrived" match too. A phrase that is negated ("not broken",
-"破損なく届きました", "傷一つない") does not count.
+"破損なく届きました", "傷一つない") or a question about the rules ("return policy", "キャンセル料")
+does not count.
 """
 
 from __future__ import annotations
@@ -113,7 +114,6 @@ _RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
             "交換希望",
             "交換をお願",
             "交換をしたい",
-            "交換できますか",
         ),
         (
             r"refund(?:s|ed|ing)?",
@@ -173,17 +173,29 @@ _RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ),
 )
 
-# Reasons a negation takes back ("not broken", "not urgent"). Not refunds or missing parcels:
-# "no refund yet" and "hasn't arrived" are the complaint itself.
-_NEGATABLE = frozenset({"damaged_item", "wrong_item", "urgent", "angry"})
 # What follows a Japanese phrase and takes it back: 破損なく / 破損はありません / 傷がありません /
 # 壊れていない / 不良品ではありません / 至急ではない.
 _JAPANESE_NEGATION = re.compile(
     r"^(?:一つ|ひとつ)?(?:では|じゃ)?(?:は|も|が)?"
     r"(?:なく|なし|無く|無し|ございません|(?:あ)?りません|(?:し)?(?:て)?(?:い)?(?:ない|ません))"
 )
-# What precedes an English phrase and takes it back: "not broken", "no damage", "isn't damaged".
-_ENGLISH_NEGATION = re.compile(r"\b(?:not|no|never|without|\w+n't)\W+(?:\w+\W+)?$")
+# What precedes an English phrase and takes it back: "not broken", "no damage", "isn't damaged"
+# (but "not only broken" still counts).
+_ENGLISH_NEGATION = re.compile(
+    r"\b(?:not(?!\W+(?:only|just|merely|simply)\b)|no|never|without|\w+n't)\W+(?:\w+\W+)?$"
+)
+# A question about the rules, not a request: 返品ポリシー, キャンセル料, "cancellation policy".
+_JAPANESE_POLICY = re.compile(r"^(?:の)?(?:ぽりしー|規定|規約|料|手数料|条件)")
+_ENGLISH_POLICY = re.compile(r"^\W+(?:polic(?:y|ies)|fees?|terms|rules|window|period)\b")
+# Per reason: (what after a Japanese phrase, before an English one, after an English one takes it
+# back). Not for refunds or missing parcels: "no refund yet" and "返金がない" are the complaint.
+_TAKEN_BACK: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]] = {
+    "damaged_item": (_JAPANESE_NEGATION, _ENGLISH_NEGATION, None),
+    "wrong_item": (_JAPANESE_NEGATION, _ENGLISH_NEGATION, None),
+    "urgent": (_JAPANESE_NEGATION, _ENGLISH_NEGATION, None),
+    "angry": (_JAPANESE_NEGATION, _ENGLISH_NEGATION, None),
+    "refund_or_return": (_JAPANESE_POLICY, None, _ENGLISH_POLICY),
+}
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
@@ -210,32 +222,36 @@ _COMPILED = tuple(
 )
 
 
-def _japanese_match(text: str, phrase: str, negatable: bool) -> bool:
+def _japanese_match(text: str, phrase: str, after: re.Pattern[str] | None) -> bool:
     start = text.find(phrase)
     while start != -1:
         end = start + len(phrase)
-        if not negatable or not _JAPANESE_NEGATION.match(text[end : end + 12]):
+        if after is None or not after.match(text[end : end + 12]):
             return True
         start = text.find(phrase, end)
     return False
 
 
-def _english_match(text: str, pattern: re.Pattern[str], negatable: bool) -> str | None:
+def _english_match(
+    text: str, pattern: re.Pattern[str], before: re.Pattern[str] | None, after: re.Pattern[str] | None
+) -> str | None:
     for match in pattern.finditer(text):
-        before = text[max(0, match.start() - 30) : match.start()]
-        if not negatable or not _ENGLISH_NEGATION.search(before):
-            return match.group(0)
+        if before is not None and before.search(text[max(0, match.start() - 30) : match.start()]):
+            continue
+        if after is not None and after.match(text[match.end() : match.end() + 30]):
+            continue
+        return match.group(0)
     return None
 
 
 def classify(subject: str, message: str) -> Classification:
     text = _normalise(f"{subject}\n{message}")
     for reason, japanese, english in _COMPILED:
-        negatable = reason in _NEGATABLE
+        japanese_after, english_before, english_after = _TAKEN_BACK.get(reason, (None, None, None))
         for phrase in japanese:
-            if _japanese_match(text, phrase, negatable):
+            if _japanese_match(text, phrase, japanese_after):
                 return Classification("high", reason, phrase)
-        matched = _english_match(text, english, negatable)
+        matched = _english_match(text, english, english_before, english_after)
         if matched:
             return Classification("high", reason, matched)
     return Classification("normal", None, None)
