@@ -142,6 +142,12 @@ def test_bad_content_length_is_400_not_a_dropped_connection(base_url):
         assert _raw_http(base_url, request).startswith(b"HTTP/1.1 400")
 
 
+def test_malformed_chunk_size_is_400(base_url):
+    for size in (b"-5", b"zz"):
+        request = b"POST /v1/inquiries HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + size
+        assert _raw_http(base_url, request + b"\r\nabc\r\n0\r\n\r\n").startswith(b"HTTP/1.1 400")
+
+
 def test_chunked_request_body_is_read(base_url):
     data = json.dumps(inquiry_body(external_id="e2e-chunked"), ensure_ascii=False).encode()
     headers = signed_headers("POST", "/v1/inquiries", data, secret="e2e-secret")

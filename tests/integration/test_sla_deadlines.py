@@ -80,6 +80,12 @@ def _set_policy(stack, tmp_path, policy) -> int:
     return cli.main(["stores", "set-policy", "demo", "--file", str(path), "--stores-table", table])
 
 
+def _shown(stack, capsys) -> dict:
+    capsys.readouterr()
+    assert cli.main(["stores", "show", "demo", "--stores-table", stack.resources.tables["StoresTable"]]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 @pytest.mark.parametrize(
     ("policy", "named"),
     [
@@ -105,9 +111,11 @@ def _set_policy(stack, tmp_path, policy) -> int:
 )
 def test_invalid_policy_is_refused_and_changes_nothing(stack, tmp_path, capsys, policy, named):
     at(datetime(2026, 11, 16, 0, 0, tzinfo=UTC))
+    stored_before = _shown(stack, capsys)
     before = call(stack, "POST", "/v1/inquiries", inquiry_body(priority="low")).json
     assert _set_policy(stack, tmp_path, policy) == 2
     assert named in capsys.readouterr().err
+    assert _shown(stack, capsys) == stored_before
     after = call(stack, "POST", "/v1/inquiries", inquiry_body(priority="low")).json
     assert after["reply_due_at"] == before["reply_due_at"]  # 48 h, the default, still
 

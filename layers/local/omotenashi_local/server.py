@@ -62,6 +62,8 @@ def make_server(stack: LocalStack, host: str, port: int) -> ThreadingHTTPServer:
                 size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
                 try:
                     size = int(size_line, 16)
+                    if size < 0:
+                        raise ValueError(size)
                 except ValueError:
                     return self._refuse(400, "invalid_body", "malformed chunked body")
                 if size == 0:
