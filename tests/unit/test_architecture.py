@@ -137,6 +137,14 @@ def test_api_import_is_lean_and_leaves_the_collector_running():
         "{'jinja2', 'holidays', 'tzdata', 'moto', 'boto3', 'yaml', 'requests'})\n"
         "assert not loaded, loaded\n"
         "assert gc.isenabled() and gc.get_freeze_count() > 10000, gc.get_freeze_count()\n"
+        # Powertools: only the resolver and event classes the API uses (omotenashi/http/lazy_exports.py)
+        "unused = [m for m in sys.modules if m.endswith(('handler.appsync', 'handler.bedrock_agent', "
+        "'handler.vpc_lattice', '.s3_event', '.kafka_event', '.code_pipeline_job_event'))]\n"
+        "assert not unused, unused\n"
+        "from aws_lambda_powertools.event_handler import AppSyncResolver, Response\n"
+        "from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent\n"
+        "import aws_lambda_powertools.event_handler as handlers\n"
+        "assert handlers.BedrockAgentResolver and handlers.api_gateway.Response is Response\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     env.update(
@@ -152,3 +160,24 @@ def test_api_import_is_lean_and_leaves_the_collector_running():
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_lazy_exports_only_for_packages_that_just_reexport(tmp_path):
+    """A package whose __init__ does anything besides re-exporting keeps its normal import."""
+    import importlib.util
+
+    from omotenashi.http import lazy_exports
+
+    for name in lazy_exports.PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None
+        exports = lazy_exports.reexports(spec)
+        assert exports and all(module.startswith(name + ".") for module in exports.values())
+    package = tmp_path / "sideeffects"
+    package.mkdir()
+    (package / "__init__.py").write_text('"""doc"""\nfrom .a import A\nprint("side effect")\n')
+    spec = importlib.util.spec_from_file_location(
+        "sideeffects", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    assert spec is not None
+    assert lazy_exports.reexports(spec) is None
