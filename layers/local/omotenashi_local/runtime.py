@@ -199,6 +199,9 @@ class SqsPoller:
         self._thread = threading.Thread(target=loop, name=f"poller-{self.queue.logical_id}", daemon=True)
         self._thread.start()
 
+    def signal_stop(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread:

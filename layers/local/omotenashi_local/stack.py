@@ -167,6 +167,10 @@ class LocalStack:
             threading.Thread(target=scheduler, name="scheduler", daemon=True).start()
 
     def stop(self) -> None:
+        """Signal every poller first, then wait for them: stopping takes as long as the slowest
+        batch in flight, not the sum of them (Ctrl+C should be quick)."""
         self._scheduler_stop.set()
+        for poller in self.pollers:
+            poller.signal_stop()
         for poller in self.pollers:
             poller.stop()
