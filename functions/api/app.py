@@ -17,9 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omotenashi.http.resolver import create_resolver, current_store, serve
 from omotenashi.logic import inquiries, intake, replies
 from omotenashi.logic.errors import NotFound
+from omotenashi.logic.idempotency import Answer
 from omotenashi.logic.inquiries import to_view
-from omotenashi.logic.intake import IntakeResult
-from omotenashi.logic.replies import ReplyResult
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.schemas import (
     ErrorOut,
@@ -171,7 +170,7 @@ def customer_follow_up(
     return _idempotent_response(result)
 
 
-def _idempotent_response(result: IntakeResult | ReplyResult) -> Response:
+def _idempotent_response(result: Answer) -> Response:
     """The answer of a request that may be a retry; a replayed one says so (as Stripe does)."""
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return Response(

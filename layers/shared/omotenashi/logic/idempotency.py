@@ -13,14 +13,24 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from omotenashi.logic.errors import IdempotencyConflict, ServiceUnavailable
 
 WINDOW = timedelta(hours=24)
 # A key reused once a day for two months; beyond that the caller should use fresh keys.
 MAX_GENERATIONS = 64
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an idempotent request answers; a replay answers the same (replayed=True)."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
 
 
 class Fingerprinted(Protocol):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from omotenashi import clock
@@ -20,17 +19,11 @@ from omotenashi.domain import Customer, Inquiry, Store
 from omotenashi.logic import idempotency
 from omotenashi.logic.deadlines import reply_due_at
 from omotenashi.logic.errors import ServiceUnavailable
+from omotenashi.logic.idempotency import Answer
 from omotenashi.logic.priority import classify
 from omotenashi.logic.sla import alert_plan
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas import InquiryIn
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
 
 
 def request_fingerprint(parsed_body: Any) -> str:
@@ -48,9 +41,7 @@ def first_inquiry_id(store_id: str, idempotency_key: str | None, external_id: st
     return idempotency.entry_id("inq", store_id, None)
 
 
-def accept_inquiry(
-    store: Store, request: InquiryIn, parsed_body: Any, idempotency_key: str | None
-) -> IntakeResult:
+def accept_inquiry(store: Store, request: InquiryIn, parsed_body: Any, idempotency_key: str | None) -> Answer:
     fingerprint = request_fingerprint(parsed_body)
     received_at = clock.now()
     priority: str
@@ -116,7 +107,7 @@ def accept_inquiry(
         ) from error
     metrics.add_metric(name="InquiryAccepted", unit="Count", value=1)
     logger.info("inquiry accepted", extra={"store_id": store.store_id, "inquiry_id": inquiry.inquiry_id})
-    return IntakeResult(202, json.loads(inquiry.accepted_response), replayed=False)
+    return Answer(202, json.loads(inquiry.accepted_response), replayed=False)
 
 
 def _hand_off(inquiry: Inquiry) -> None:
@@ -136,11 +127,11 @@ def _hand_off(inquiry: Inquiry) -> None:
         raise
 
 
-def _replay(store: Store, existing: Inquiry) -> IntakeResult:
+def _replay(store: Store, existing: Inquiry) -> Answer:
     if existing.auto_reply_state == "pending":
         # The first attempt may have stored the inquiry and then failed to enqueue it. Enqueueing
         # again is safe: the worker's claim makes the auto-reply happen once.
         queue.enqueue_inquiry(store.store_id, existing.inquiry_id)
     metrics.add_metric(name="InquiryReplayed", unit="Count", value=1)
     logger.info("inquiry replayed", extra={"store_id": store.store_id, "inquiry_id": existing.inquiry_id})
-    return IntakeResult(202, json.loads(existing.accepted_response), replayed=True)
+    return Answer(202, json.loads(existing.accepted_response), replayed=True)

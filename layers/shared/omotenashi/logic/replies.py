@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from omotenashi import clock
@@ -14,6 +14,7 @@ from omotenashi.domain import CustomerMessage, Inquiry, OutboundEmail, Reply, St
 from omotenashi.logic import idempotency, sla
 from omotenashi.logic.delivery import send_once
 from omotenashi.logic.errors import NotFound, ServiceUnavailable
+from omotenashi.logic.idempotency import Answer
 from omotenashi.logic.intake import request_fingerprint
 from omotenashi.logic.stores import directory
 from omotenashi.messaging.mime import build_email
@@ -21,13 +22,6 @@ from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
 
 REPLY_KIND = "inquiry_reply"
-
-
-@dataclass(frozen=True)
-class ReplyResult:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
 
 
 def _first_id(prefix: str, scope: str, store_id: str, inquiry_id: str, key: str | None) -> str:
@@ -43,7 +37,7 @@ def _inquiry_or_404(store: Store, inquiry_id: str) -> Inquiry:
 
 def add_reply(
     store: Store, inquiry_id: str, author: str, message: str, parsed_body: Any, idempotency_key: str | None
-) -> ReplyResult:
+) -> Answer:
     try:
         inquiry = _inquiry_or_404(store, inquiry_id)
         now = clock.now()
@@ -84,7 +78,7 @@ def add_reply(
         raise ServiceUnavailable("temporarily unable to record the reply; retry the same request") from error
     if not replayed:
         metrics.add_metric(name="StaffReply", unit="Count", value=1)
-    return ReplyResult(201, {"reply_id": reply.reply_id, "inquiry_id": inquiry_id}, replayed)
+    return Answer(201, {"reply_id": reply.reply_id, "inquiry_id": inquiry_id}, replayed)
 
 
 def _stop_clock_for_reply(store: Store, reply: Reply) -> None:
@@ -107,7 +101,7 @@ def close(store: Store, inquiry_id: str) -> Inquiry:
 
 def follow_up(
     store: Store, inquiry_id: str, text: str, parsed_body: Any, idempotency_key: str | None
-) -> ReplyResult:
+) -> Answer:
     """The customer wrote again. On an answered or closed inquiry this starts a new SLA round: open
     again, with a next-response deadline (same hours as the first response) and a fresh alert
     plan. On an open inquiry the deadline stands. Either way staff alerts quote the new message.
@@ -152,7 +146,7 @@ def follow_up(
         "status": "open",
         "reply_due_at": clock.isoformat(message.reply_due_at),
     }
-    return ReplyResult(201, body, replayed)
+    return Answer(201, body, replayed)
 
 
 def _apply_follow_up(store: Store, priority: str, message: CustomerMessage) -> CustomerMessage:
