@@ -291,6 +291,16 @@ def test_unknown_route_is_404_json(stack):
     reply = call(stack, "GET", "/v1/nothing-here")
     assert reply.status == 404
     assert reply.json["error"]["type"] == "not_found"
+    assert reply.json["error"]["message"] == "no such route: GET /v1/nothing-here"
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH"])
+def test_unknown_method_on_a_known_path_is_404_naming_it(stack, method):
+    inquiry_id = call(stack, "POST", PATH, inquiry_body()).json["inquiry_id"]
+    reply = call(stack, method, f"{PATH}/{inquiry_id}", {})
+    assert reply.status == 404
+    assert reply.json["error"]["message"] == f"no such route: {method} {PATH}/{inquiry_id}"
+    assert call(stack, "GET", f"{PATH}/{inquiry_id}").json["status"] == "open"
 
 
 @pytest.mark.parametrize("query", ["?expand=customer", "?a=1&b=two%20words", "?name=%E5%B1%B1%E7%94%B0"])

@@ -74,7 +74,9 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.not_found
     def no_route(_: Exception) -> Response:
-        return _json(404, error_body("not_found", "no such route"))
+        # As Stripe does: an unknown method and path pair is a 404 that names what was asked.
+        event = app.current_event
+        return _json(404, error_body("not_found", f"no such route: {event.http_method} {event.path}"))
 
     @app.exception_handler(Exception)
     def internal(error: Exception) -> Response:
