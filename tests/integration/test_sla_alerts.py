@@ -87,7 +87,7 @@ def test_alert_content_for_staff(clocked):
         "優先度: 高（理由: 破損・不良）",
         "受付日時: 2026年11月16日(月) 10:00（日本時間）",
         "返信期限: 2026年11月16日(月) 18:00（日本時間）",
-        "状況: 残り4時間0分",
+        "状況: 残り4時間",
     ):
         assert needle in mail["text"], needle
         assert needle.split(": ")[-1] in mail["html"], needle

@@ -39,13 +39,15 @@ def test_durations():
 
     from omotenashi.messaging.formatting import format_duration
 
-    assert format_duration(timedelta(hours=4) - timedelta(seconds=2), "ja") == "残り4時間0分"
+    assert format_duration(timedelta(hours=4) - timedelta(seconds=2), "ja") == "残り4時間"
     assert format_duration(timedelta(hours=3, minutes=20), "en") == "3 h 20 min left"
     assert format_duration(-timedelta(hours=2, minutes=5), "ja") == "2時間5分超過"
-    assert format_duration(-timedelta(days=1, hours=4), "en") == "1 d 4 h 0 min overdue"
+    assert format_duration(-timedelta(days=1, hours=4), "en") == "1 d 4 h overdue"
     assert format_duration(timedelta(minutes=5), "en") == "5 min left"
     assert format_duration(timedelta(seconds=20), "ja") == "期限到達"
     assert format_duration(-timedelta(seconds=29), "en") == "due now"
-    assert format_duration(timedelta(hours=4), "ja", open_hours=True) == "営業時間で残り4時間0分"
-    assert format_duration(timedelta(hours=4), "en", open_hours=True) == "4 h 0 min of business hours left"
-    assert format_duration(-timedelta(hours=1), "en", open_hours=True) == "1 h 0 min overdue"
+    assert format_duration(timedelta(hours=4), "ja", open_hours=True) == "営業時間で残り4時間"
+    assert format_duration(timedelta(hours=4), "en", open_hours=True) == "4 h of business hours left"
+    assert format_duration(-timedelta(hours=1), "en", open_hours=True) == "1 h overdue"
+    assert format_duration(timedelta(days=1, minutes=5), "ja") == "残り1日5分"
+    assert format_duration(-timedelta(days=2), "en") == "2 d overdue"

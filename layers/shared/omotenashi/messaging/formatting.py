@@ -56,12 +56,19 @@ def format_duration(delta: timedelta, locale: str, *, open_hours: bool = False) 
         return "期限到達" if locale == "ja" else "due now"
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
+    # Each unit that is not zero: "4時間", "1日5分", "3 h 20 min".
     if locale == "ja":
-        text = (f"{days}日" if days else "") + (f"{hours}時間" if hours or days else "") + f"{mins}分"
+        text = (
+            (f"{days}日" if days else "") + (f"{hours}時間" if hours else "") + (f"{mins}分" if mins else "")
+        )
         if overdue:
             return f"{text}超過"
         return f"営業時間で残り{text}" if open_hours else f"残り{text}"
-    parts = ([f"{days} d"] if days else []) + ([f"{hours} h"] if hours or days else []) + [f"{mins} min"]
+    parts = (
+        ([f"{days} d"] if days else [])
+        + ([f"{hours} h"] if hours else [])
+        + ([f"{mins} min"] if mins else [])
+    )
     if overdue:
         return " ".join(parts) + " overdue"
     return " ".join(parts) + (" of business hours left" if open_hours else " left")
