@@ -7,7 +7,14 @@ import logging
 
 from tests.support import aws_fault, call, inquiry_body
 
-SECRET_BITS = ["taro.private@example.jp", "山田太郎", "注文した商品はいつ届きますか", "配送について"]
+SECRET_BITS = [
+    "taro.private@example.jp",
+    "山田太郎",
+    "注文した商品はいつ届きますか",
+    "配送について",
+    "明日の午前に発送いたします",  # a staff reply
+    "追加の質問があります",  # a customer follow-up
+]
 
 
 def test_logs_carry_no_personal_data(stack, caplog):
@@ -30,6 +37,12 @@ def test_logs_carry_no_personal_data(stack, caplog):
         stack.drain()  # failure path logs an exception with a traceback
     stack.drain()
     call(stack, "GET", f"/v1/inquiries/{created['inquiry_id']}")
+    inquiry_path = f"/v1/inquiries/{created['inquiry_id']}"
+    reply = {"author": "sato@shop.example", "message": "明日の午前に発送いたします"}
+    call(stack, "POST", f"{inquiry_path}/replies", reply)
+    call(stack, "POST", f"{inquiry_path}/messages", {"message": "追加の質問があります"})
+    stack.advance(25 * 3600)  # reminder and breach emails to staff quote the follow-up
+    assert any(m["kind"] == "sla_breach" for m in stack.outbox())
     logging.getLogger("omotenashi").removeHandler(handler)
     logged = structured.getvalue() + caplog.text
     assert created["inquiry_id"] in logged  # the logs are there, and carry ids
