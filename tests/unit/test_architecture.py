@@ -136,6 +136,10 @@ def test_api_import_is_lean_and_leaves_the_collector_running():
         "loaded = sorted({m.split('.')[0] for m in sys.modules} & "
         "{'jinja2', 'holidays', 'tzdata', 'moto', 'boto3', 'yaml', 'requests'})\n"
         "assert not loaded, loaded\n"
+        # Building and sending emails is the workers' job: the API never loads that code.
+        "emailing = [m for m in ('omotenashi.messaging.mime', 'omotenashi.messaging.templates', "
+        "'omotenashi.logic.delivery', 'omotenashi.logic.reply_emails') if m in sys.modules]\n"
+        "assert not emailing, emailing\n"
         "assert gc.isenabled() and gc.get_freeze_count() > 10000, gc.get_freeze_count()\n"
         # Powertools: only the resolver and event classes the API uses (omotenashi/http/lazy_exports.py)
         "unused = [m for m in sys.modules if m.endswith(('handler.appsync', 'handler.bedrock_agent', "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omotenashi.logic.replies import deliver_reply
+from omotenashi.logic.reply_emails import deliver_reply
 from omotenashi.logic.sla_alerts import deliver_alert
 from omotenashi.schemas import MessageJob
 

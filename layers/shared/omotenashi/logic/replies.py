@@ -7,21 +7,15 @@ from typing import Any
 
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal import mailer, queue
+from omotenashi.dal import queue
 from omotenashi.dal import replies as reply_data
 from omotenashi.dal.errors import DataAccessError
-from omotenashi.domain import CustomerMessage, Inquiry, OutboundEmail, Reply, Store
+from omotenashi.domain import CustomerMessage, Inquiry, Reply, Store
 from omotenashi.logic import idempotency, sla
-from omotenashi.logic.delivery import send_once
 from omotenashi.logic.errors import NotFound, ServiceUnavailable
 from omotenashi.logic.idempotency import Answer
 from omotenashi.logic.intake import request_fingerprint
-from omotenashi.logic.stores import directory
-from omotenashi.messaging.mime import build_email
-from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
-
-REPLY_KIND = "inquiry_reply"
 
 
 def _first_id(prefix: str, scope: str, store_id: str, inquiry_id: str, key: str | None) -> str:
@@ -208,44 +202,3 @@ def _open_round(store: Store, message: CustomerMessage) -> bool:
         expected_round=message.sla_round - 1,
         message=message.message,
     )
-
-
-def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail:
-    # Thread under the auto-reply, by the Message-ID its recipient saw (SES replaces ours).
-    threading = {}
-    if inquiry.auto_reply_message_id:
-        auto_reply_id = mailer.delivered_message_id(inquiry.auto_reply_message_id)
-        threading = {"In-Reply-To": auto_reply_id, "References": auto_reply_id}
-    subject = inquiry.subject if inquiry.subject.lower().startswith("re:") else f"Re: {inquiry.subject}"
-    context = {
-        "store": {"name": store.name, "sender": store.sender},
-        "customer": {"name": inquiry.customer.name},
-        "inquiry": {"id": inquiry.inquiry_id, "subject": inquiry.subject},
-        "reply": {"message": reply.message},
-        "subject": subject,
-    }
-    rendered = render(REPLY_KIND, inquiry.locale, context, store_id=store.store_id)
-    return build_email(
-        kind=REPLY_KIND,
-        sender=store.sender,
-        sender_name=store.name,
-        recipient=inquiry.customer.email,
-        recipient_name=inquiry.customer.name,
-        rendered=rendered,
-        reference=f"{reply.reply_id}.{store.store_id}",
-        sent_at=clock.now(),
-        automated=False,
-        extra_headers=threading,
-    )
-
-
-def deliver_reply(job: dict[str, Any]) -> str:
-    store_id, inquiry_id, reply_id = job["store_id"], job["inquiry_id"], job["reply_id"]
-    reply = reply_data.get(store_id, inquiry_id, reply_id)
-    inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
-    store = directory.get(store_id)
-    if reply is None or inquiry is None or store is None:
-        return "missing"
-    sent = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
-    reply_data.mark_emailed(store_id, inquiry_id, reply_id)
-    return "sent" if sent.now else "already_sent"

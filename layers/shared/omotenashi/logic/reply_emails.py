@@ -1,0 +1,59 @@
+"""Emailing a staff reply to the customer (the message worker's half of replies; the API's half,
+which records replies and moves the SLA clock, is logic/replies.py and never loads email code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omotenashi import clock
+from omotenashi.dal import inquiries as inquiry_data
+from omotenashi.dal import mailer
+from omotenashi.dal import replies as reply_data
+from omotenashi.domain import Inquiry, OutboundEmail, Reply, Store
+from omotenashi.logic.delivery import send_once
+from omotenashi.logic.stores import directory
+from omotenashi.messaging.mime import build_email
+from omotenashi.messaging.templates import render
+
+REPLY_KIND = "inquiry_reply"
+
+
+def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail:
+    # Thread under the auto-reply, by the Message-ID its recipient saw (SES replaces ours).
+    threading = {}
+    if inquiry.auto_reply_message_id:
+        auto_reply_id = mailer.delivered_message_id(inquiry.auto_reply_message_id)
+        threading = {"In-Reply-To": auto_reply_id, "References": auto_reply_id}
+    subject = inquiry.subject if inquiry.subject.lower().startswith("re:") else f"Re: {inquiry.subject}"
+    context = {
+        "store": {"name": store.name, "sender": store.sender},
+        "customer": {"name": inquiry.customer.name},
+        "inquiry": {"id": inquiry.inquiry_id, "subject": inquiry.subject},
+        "reply": {"message": reply.message},
+        "subject": subject,
+    }
+    rendered = render(REPLY_KIND, inquiry.locale, context, store_id=store.store_id)
+    return build_email(
+        kind=REPLY_KIND,
+        sender=store.sender,
+        sender_name=store.name,
+        recipient=inquiry.customer.email,
+        recipient_name=inquiry.customer.name,
+        rendered=rendered,
+        reference=f"{reply.reply_id}.{store.store_id}",
+        sent_at=clock.now(),
+        automated=False,
+        extra_headers=threading,
+    )
+
+
+def deliver_reply(job: dict[str, Any]) -> str:
+    store_id, inquiry_id, reply_id = job["store_id"], job["inquiry_id"], job["reply_id"]
+    reply = reply_data.get(store_id, inquiry_id, reply_id)
+    inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
+    store = directory.get(store_id)
+    if reply is None or inquiry is None or store is None:
+        return "missing"
+    sent = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
+    reply_data.mark_emailed(store_id, inquiry_id, reply_id)
+    return "sent" if sent.now else "already_sent"
