@@ -20,7 +20,7 @@ def main() -> None:
     from moto import mock_aws
 
     with mock_aws():
-        from omotenashi.logic.signing import sign_header
+        from omotenashi.logic.core.signing import sign_header
         from omotenashi_local.instrument import aws_calls
         from omotenashi_local.stack import LocalStack
 

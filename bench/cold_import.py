@@ -152,7 +152,7 @@ def provision(endpoint: str) -> dict[str, str]:
 
 
 def signed_events(tag: str) -> list[dict[str, Any]]:
-    from omotenashi.logic.signing import sign_header
+    from omotenashi.logic.core.signing import sign_header
     from omotenashi_local.runtime import api_gateway_event
 
     events = []

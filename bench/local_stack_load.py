@@ -29,7 +29,7 @@ STOP_TIMEOUT = 60.0
 
 
 def main() -> None:
-    from omotenashi.logic.signing import sign_header
+    from omotenashi.logic.core.signing import sign_header
     from omotenashi_local.launcher import start_local_stack
 
     with tempfile.TemporaryDirectory() as scratch:

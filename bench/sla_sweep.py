@@ -97,7 +97,7 @@ def main() -> None:
         from omotenashi import clock
         from omotenashi.dal import alerts
         from omotenashi.dal import inquiries as inquiry_data
-        from omotenashi.logic import sla_alerts
+        from omotenashi.logic.inquiries import sla_sweep
         from omotenashi_local.stack import LocalStack
 
         stack = LocalStack()
@@ -213,7 +213,7 @@ def main() -> None:
         )
         assert after == DUE, after
         loaded = measure(f"{DUE} due + {BACKGROUND:,} answered/closed")
-        result = sla_alerts.run_sweep(now)
+        result = sla_sweep.run_sweep(now)
         print(f"full sweep run: enqueued {result.enqueued}, items read {result.items_read}")
         print(
             f"capacity (estimate; moto reports none): {alone:.1f} RCU alone, {loaded:.1f} RCU beside "

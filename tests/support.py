@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from omotenashi.logic.signing import sign_header
+from omotenashi.logic.core.signing import sign_header
 from omotenashi_local.instrument import aws_calls, aws_fault
 
 __all__ = ["aws_calls", "aws_fault", "call", "inquiry_body", "signed_headers"]

@@ -9,18 +9,19 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omotenashi.logic.auto_reply import process_inquiry
+from omotenashi.logic.inquiries import auto_reply
 from omotenashi.observability import logger, metrics, tracer
-from omotenashi.schemas import InquiryJob
+from omotenashi.schemas.jobs import InquiryQueueJob
+from omotenashi.settings import require_settings
 
+require_settings("inquiry_worker")
 # Report failed records instead of raising when all fail: SQS then retries exactly those records.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    job = parse(event=record.body, model=InquiryJob)
-    return process_inquiry(job.store_id, job.inquiry_id).outcome
+    return auto_reply.run(parse(event=record.body, model=InquiryQueueJob))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,4 +1,5 @@
-"""Message worker: sends staff SLA alerts and staff replies, each exactly once (SQS partial batches)."""
+"""Message worker: transactional email (staff SLA alerts, staff replies), each exactly once (SQS
+partial batch failures)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omotenashi.logic.messages import deliver
+from omotenashi.logic import transactional
 from omotenashi.observability import logger, metrics, tracer
-from omotenashi.schemas import MessageJob
+from omotenashi.schemas.jobs import MessageQueueJob
+from omotenashi.settings import require_settings
 
+require_settings("message_worker")
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    return deliver(parse(event=record.body, model=MessageJob))
+    return transactional.run(parse(event=record.body, model=MessageQueueJob))
 
 
 @logger.inject_lambda_context(clear_state=True)

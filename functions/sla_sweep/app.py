@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omotenashi.logic.sla_alerts import run_sweep
+from omotenashi.logic.inquiries.sla_sweep import run_sweep
 from omotenashi.observability import logger, metrics, tracer
+from omotenashi.settings import require_settings
+
+require_settings("sla_sweep")
 
 
-@logger.inject_lambda_context(clear_state=True)
+# The schedule event's id is the correlation id of every alert job this run enqueues.
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -70,19 +70,38 @@ def test_functions_use_python312_layer_and_tracing(transformed):
         assert props["Handler"] == "app.handler"
         assert props["Layers"], "the shared layer must be attached"
         assert props["TracingConfig"]["Mode"] == "Active"
-        env = props["Environment"]["Variables"]
-        for name in (
-            "STORES_TABLE",
-            "INQUIRIES_TABLE",
-            "RATE_LIMITS_TABLE",
-            "INQUIRY_QUEUE_URL",
-            "REPLIES_TABLE",
-            "DELIVERIES_TABLE",
-            "MESSAGE_QUEUE_URL",
-        ):
-            assert name in env
     layer = next(iter(_of_type(transformed, "AWS::Lambda::LayerVersion").values()))
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+
+
+def test_each_function_gets_exactly_the_settings_it_declares():
+    """The template gives each function the variables its code declares (settings.FUNCTION_SETTINGS,
+    checked at its cold start), and no others: least knowledge, as with its IAM policy."""
+    from omotenashi.settings import FUNCTION_SETTINGS
+
+    template = load_template()
+    shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    assert all(name.startswith("POWERTOOLS_") for name in shared)
+    seen = set()
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        folder = Path(resource["Properties"]["CodeUri"]).name
+        own = set(resource["Properties"].get("Environment", {}).get("Variables", {}))
+        assert own == set(FUNCTION_SETTINGS[folder]), folder
+        seen.add(folder)
+    assert seen == set(FUNCTION_SETTINGS)
+
+
+def test_a_function_missing_a_setting_fails_at_cold_start(monkeypatch):
+    import pytest
+
+    from omotenashi.settings import SettingsError, require_settings
+
+    monkeypatch.delenv("MESSAGE_QUEUE_URL", raising=False)
+    monkeypatch.setenv("INQUIRIES_TABLE", "t")
+    with pytest.raises(SettingsError, match="MESSAGE_QUEUE_URL"):
+        require_settings("sla_sweep")
 
 
 def test_layer_build_is_runtime_only():
@@ -113,7 +132,7 @@ def test_workers_consume_queues_with_partial_batch_failures(transformed, functio
 
 @pytest.mark.parametrize(("function", "queue"), WORKERS)
 def test_queues_have_dlq_and_visibility_fits_worker_and_claim_lease(transformed, function, queue):
-    from omotenashi.logic.delivery import LEASE
+    from omotenashi.logic.core.delivery import LEASE
 
     props = transformed[queue]["Properties"]
     dlq = queue.replace("Queue", "DeadLetterQueue")

@@ -140,7 +140,7 @@ def test_show_unknown_store(stack, table, capsys):
 
 
 def test_sign_prints_a_verifiable_header(capsys):
-    from omotenashi.logic import signing
+    from omotenashi.logic.core import signing
 
     assert cli.main(["sign", "POST", "/v1/inquiries", "--secret", "s", "--data", "{}"]) == 0
     header = capsys.readouterr().out.strip()

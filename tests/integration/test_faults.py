@@ -81,7 +81,7 @@ def test_ses_throttled_then_released_claim_also_fails(stack):
     from datetime import timedelta
 
     from omotenashi import clock
-    from omotenashi.logic.delivery import LEASE
+    from omotenashi.logic.core.delivery import LEASE
 
     inquiry_id = _accept(stack)
     poller = stack.pollers[0]

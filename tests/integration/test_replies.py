@@ -221,16 +221,16 @@ def test_no_threading_headers_when_no_auto_reply_went_out(stack):
 def _stale_first_read(monkeypatch, snapshot):
     """The request's first read of the inquiry returns `snapshot`: it read just before another
     request changed the inquiry (the race, made deterministic)."""
-    from omotenashi.logic import replies as reply_logic
+    from omotenashi.logic.inquiries import views
 
-    real = reply_logic._inquiry_or_404
+    real = views.inquiry_or_404
     reads = []
 
     def first_read_stale(store, inquiry_id):
         reads.append(inquiry_id)
         return snapshot if len(reads) == 1 else real(store, inquiry_id)
 
-    monkeypatch.setattr(reply_logic, "_inquiry_or_404", first_read_stale)
+    monkeypatch.setattr(views, "inquiry_or_404", first_read_stale)
 
 
 def _stored(inquiry_id):

@@ -164,12 +164,12 @@ def _overlapping_sweeps(monkeypatch, count: int):
     """Run `count` sweeps that all read the due-alerts index before any of them writes: what two
     schedule invocations running at the same moment see."""
     from omotenashi.dal import alerts
-    from omotenashi.logic import sla_alerts
+    from omotenashi.logic.inquiries import sla_sweep
 
     snapshot = list(alerts.due_alerts(clock.now(), alerts.SweepStats()))
     with monkeypatch.context() as patch:
-        patch.setattr(sla_alerts.alert_data, "due_alerts", lambda now, stats: iter(snapshot))
-        return [sla_alerts.run_sweep() for _ in range(count)]
+        patch.setattr(sla_sweep.alert_data, "due_alerts", lambda now, stats: iter(snapshot))
+        return [sla_sweep.run_sweep() for _ in range(count)]
 
 
 def _message_queue_records(stack):
@@ -202,14 +202,14 @@ def test_reply_between_a_sweeps_read_and_write_stops_the_alert(clocked, monkeypa
     inquiry_id = _new_inquiry(stack)
     clock.advance(20 * HOUR)
     from omotenashi.dal import alerts
-    from omotenashi.logic import sla_alerts
+    from omotenashi.logic.inquiries import sla_sweep
 
     snapshot = list(alerts.due_alerts(clock.now(), alerts.SweepStats()))
     reply = {"author": "sato@shop.example", "message": "ご回答します"}
     assert call(stack, "POST", f"/v1/inquiries/{inquiry_id}/replies", reply).status == 201
     with monkeypatch.context() as patch:
-        patch.setattr(sla_alerts.alert_data, "due_alerts", lambda now, stats: iter(snapshot))
-        sla_alerts.run_sweep()  # enqueues the reminder it read, but cannot move an answered plan
+        patch.setattr(sla_sweep.alert_data, "due_alerts", lambda now, stats: iter(snapshot))
+        sla_sweep.run_sweep()  # enqueues the reminder it read, but cannot move an answered plan
     for _ in range(4):
         stack.advance(24 * HOUR)
     assert _kinds(stack, inquiry_id) == []  # the worker drops the job: the inquiry is answered
@@ -408,7 +408,8 @@ def test_alert_arriving_after_its_digest_went_out_is_sent_on_its_own(stack, tmp_
     """The message worker saw the store closed (08:59:59) but the digest for 09:00 had already been
     read and sent: an alert it does not list goes out by itself; one it lists (a redelivered job)
     is not sent again."""
-    from omotenashi.logic import sla_alerts
+    from omotenashi.logic.inquiries import sla_emails
+    from omotenashi.schemas.jobs import SlaAlertJob
 
     _digest_store(stack, tmp_path)
     inquiry_id = _new_inquiry(stack, priority="high")  # Fri 09:00 JST, due 17:00
@@ -421,19 +422,20 @@ def test_alert_arriving_after_its_digest_went_out_is_sent_on_its_own(stack, tmp_
     clock.set_source(lambda: datetime(2026, 11, 15, 23, 59, 59, tzinfo=UTC))  # Mon 08:59:59 JST
     late_id = _new_inquiry(stack, priority="urgent")
 
-    def job(inquiry: str, index: int, kind: str) -> dict:
-        return {
-            "type": "sla_alert",
-            "store_id": "demo",
-            "inquiry_id": inquiry,
-            "sla_round": 0,
-            "alert_index": index,
-            "kind": kind,
-            "due_at": "2026-11-13T12:00:00Z",
-        }
+    def job(inquiry: str, index: int, kind: str) -> SlaAlertJob:
+        return SlaAlertJob.model_validate(
+            {
+                "store_id": "demo",
+                "inquiry_id": inquiry,
+                "sla_round": 0,
+                "alert_index": index,
+                "kind": kind,
+                "due_at": "2026-11-13T12:00:00Z",
+            }
+        )
 
-    assert sla_alerts.deliver_alert(job(inquiry_id, 2, "sla_escalation")) == "held"  # in the digest
+    assert sla_emails.deliver_alert(job(inquiry_id, 2, "sla_escalation")) == "held"  # in the digest
     assert _kinds(stack, inquiry_id).count("sla_escalation") == 0
-    assert sla_alerts.deliver_alert(job(late_id, 0, "sla_breach")) == "sent"  # never held: not lost
+    assert sla_emails.deliver_alert(job(late_id, 0, "sla_breach")) == "sent"  # never held: not lost
     assert _kinds(stack, late_id).count("sla_breach") == 1
     clock.set_source(None)

@@ -108,19 +108,72 @@ def _api_statements() -> list[ast.stmt]:
     return ast.parse((FUNCTIONS / "api" / "app.py").read_text(encoding="utf-8")).body
 
 
+def _call_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return ast.unparse(node.value.func)
+    return None
+
+
 def test_api_module_loads_with_the_collector_paused_and_resumes_it():
-    """omotenashi.http (which pauses the garbage collector) is the API module's first import after
-    the standard library, and the module's last statement resumes collection."""
+    """coldstart.begin() (which pauses the garbage collector) runs before anything but the standard
+    library and omotenashi.http.coldstart is imported, and the module's last statement resumes it."""
     body = _api_statements()
-    modules = [
-        n.module if isinstance(n, ast.ImportFrom) else n.names[0].name
-        for n in body
-        if isinstance(n, ast.Import | ast.ImportFrom)
-    ]
-    assert next(m for m in modules if m not in ("re", "typing", "__future__")) == "omotenashi.http"
-    last = body[-1]
-    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
-    assert isinstance(last.value.func, ast.Name) and last.value.func.id == "startup_complete"
+    begin = next(i for i, node in enumerate(body) if _call_name(node) == "coldstart.begin")
+    for node in body[:begin]:
+        if isinstance(node, ast.ImportFrom):
+            assert node.module in ("typing", "__future__", "omotenashi.http"), node.module
+            if node.module == "omotenashi.http":
+                assert [a.name for a in node.names] == ["coldstart"]
+        else:
+            assert isinstance(node, ast.Expr)  # the docstring
+    assert _call_name(body[-1]) == "coldstart.complete"
+
+
+def test_importing_the_http_package_has_no_side_effect():
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, omotenashi.http, sys\n"
+        "assert gc.isenabled()\n"
+        "assert 'aws_lambda_powertools' not in sys.modules"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(ROOT / "layers" / "shared")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# Who may import whom inside the package (DESIGN.md): data access knows no logic, HTTP or email;
+# email building knows no logic or data access; logic knows no HTTP; models know no logic.
+LAYER_RULES = {
+    "dal": ("omotenashi.logic", "omotenashi.http", "omotenashi.messaging"),
+    "messaging": ("omotenashi.logic", "omotenashi.dal"),
+    "logic": ("omotenashi.http",),
+    "schemas": ("omotenashi.logic",),
+}
+
+
+def test_layer_direction():
+    offenders = []
+    for layer, banned in LAYER_RULES.items():
+        for path in _python_files(PACKAGE / layer):
+            for name in _imports(path):
+                if name.startswith(banned):
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_layer_direction_rule_catches_a_violation(tmp_path):
+    """The rule reads real imports: a dal module importing logic is caught."""
+    module = tmp_path / "bad.py"
+    module.write_text("from omotenashi.logic.core import jobs\nimport omotenashi.http.guard\n")
+    names = _imports(module)
+    assert any(n.startswith(LAYER_RULES["dal"]) for n in names)
 
 
 def test_api_import_is_lean_and_leaves_the_collector_running():
@@ -138,7 +191,7 @@ def test_api_import_is_lean_and_leaves_the_collector_running():
         "assert not loaded, loaded\n"
         # Building and sending emails is the workers' job: the API never loads that code.
         "emailing = [m for m in ('omotenashi.messaging.mime', 'omotenashi.messaging.templates', "
-        "'omotenashi.logic.delivery', 'omotenashi.logic.reply_emails') if m in sys.modules]\n"
+        "'omotenashi.logic.core.delivery', 'omotenashi.logic.inquiries.reply_emails') if m in sys.modules]\n"
         "assert not emailing, emailing\n"
         "assert gc.isenabled() and gc.get_freeze_count() > 10000, gc.get_freeze_count()\n"
         # Powertools: only the resolver and event classes the API uses (omotenashi/http/lazy_exports.py)
@@ -151,6 +204,9 @@ def test_api_import_is_lean_and_leaves_the_collector_running():
         "assert handlers.BedrockAgentResolver and handlers.api_gateway.Response is Response\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
+    from omotenashi.settings import FUNCTION_SETTINGS
+
+    env.update({name: "set-by-the-template" for name in FUNCTION_SETTINGS["api"]})
     env.update(
         AWS_LAMBDA_FUNCTION_NAME="omotenashi-ApiFunction",
         PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "shared"), str(FUNCTIONS / "api")]),

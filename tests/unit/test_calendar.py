@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from omotenashi.logic.calendar import BusinessCalendar, CalendarError
+from omotenashi.logic.core.calendar import BusinessCalendar, CalendarError
 
 JST = ZoneInfo("Asia/Tokyo")
 WEEKDAYS_9_18 = {

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from omotenashi.domain import Customer, Inquiry, Store
-from omotenashi.logic.loop_protection import automated_reason
+from omotenashi.logic.inquiries.loop_protection import automated_reason
 
 STORE = Store("demo", "Demo", "shop@demo.example", (), "ja", "Asia/Tokyo", 24)
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from omotenashi.logic.priority import classify
+from omotenashi.logic.inquiries.priority import classify
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from omotenashi.logic.addresses import is_valid_email
-from omotenashi.schemas import InquiryIn
+from omotenashi.addresses import is_valid_email
+from omotenashi.schemas.inquiries import InquiryIn
 
 
 @pytest.mark.parametrize(

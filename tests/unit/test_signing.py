@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from omotenashi.logic import signing
-from omotenashi.logic.errors import AuthenticationFailed
+from omotenashi.logic.core import signing
+from omotenashi.logic.core.errors import AuthenticationFailed
 
 
 def test_digest_matches_contract_formula():

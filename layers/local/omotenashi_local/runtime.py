@@ -105,7 +105,7 @@ def api_gateway_event(
         "requestContext": {
             "resourcePath": resource,
             "httpMethod": method.upper(),
-            "path": f"/local{path}",
+            "path": path,  # as behind a custom domain: no stage prefix (Swagger's "Try it out" works)
             "stage": "local",
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
@@ -115,6 +115,9 @@ def api_gateway_event(
         },
         "body": text,
         "isBase64Encoded": is_base64,
+        # Not in a REST API's event: the query exactly as sent, so signatures over any encoding
+        # verify locally (the guard rebuilds common encodings when it is absent, as on AWS).
+        "rawQueryString": query,
     }
 
 

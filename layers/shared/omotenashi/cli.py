@@ -160,7 +160,7 @@ def cmd_set_policy(args: argparse.Namespace) -> int:
 
 
 def cmd_request(args: argparse.Namespace) -> int:
-    from omotenashi.logic.signing import sign_header
+    from omotenashi.logic.core.signing import sign_header
 
     body = b""
     if args.data_file:
@@ -199,7 +199,7 @@ def cmd_request(args: argparse.Namespace) -> int:
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    from omotenashi.logic.signing import sign_header
+    from omotenashi.logic.core.signing import sign_header
 
     body = (args.data or "").encode("utf-8")
     print(sign_header(args.secret, int(clock.real_epoch()), args.method, args.path, body))

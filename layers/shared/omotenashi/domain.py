@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
+# The literals of the domain, once: schemas, logic and data access all use these.
 Locale = Literal["ja", "en"]
-LOCALES: tuple[Locale, ...] = ("ja", "en")
+LOCALES: tuple[Locale, ...] = get_args(Locale)
 Channel = Literal["web_form", "email", "chat", "line", "sms", "social", "phone"]
-CHANNELS: tuple[str, ...] = ("web_form", "email", "chat", "line", "sms", "social", "phone")
 Priority = Literal["urgent", "high", "normal", "low"]
-PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low")
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 InquiryStatus = Literal["open", "answered", "closed"]
-
-# Auto-reply life cycle: pending -> sent, or pending -> suppressed (loop protection).
+# Auto-reply life cycle: pending -> sent, or pending -> suppressed (loop protection, rate limit).
 AutoReplyState = Literal["pending", "sent", "suppressed"]
+# Staff alerts of the first-response SLA, and the morning digest that gathers them.
+AlertKind = Literal["sla_reminder", "sla_breach", "sla_escalation", "sla_digest"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SigningSecret:
         return f"SigningSecret(secret_id={self.secret_id!r}, created_at={self.created_at.isoformat()})"
 
 
+# The SLA policy's defaults, once (SlaPolicy below; stored policies and policy documents fall back
+# to these fields).
 DEFAULT_SLA_HOURS: dict[str, float] = {"urgent": 4, "high": 8, "normal": 24, "low": 48}
 
 

@@ -1,7 +1,9 @@
 """Deployment settings, read from the environment the SAM template (or the local stack) sets.
 
-Read lazily so that importing a handler costs nothing and tests can set the environment first. A
-missing variable is reported when it is first needed, naming the variable.
+Each function declares the variables it needs (FUNCTION_SETTINGS) and checks them at cold start
+(`require_settings`), so a deployment that forgot one fails at once, naming it, instead of on the
+first request that needs it; tests/infrastructure checks the template gives each function exactly
+these. Values are still read lazily, so tests can set the environment first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,22 @@ from pathlib import Path
 
 class SettingsError(RuntimeError):
     pass
+
+
+# What each function (its folder under functions/) reads from its environment.
+FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
+    "api": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "INQUIRY_QUEUE_URL", "MESSAGE_QUEUE_URL"),
+    "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
+    "message_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "DELIVERIES_TABLE"),
+    "sla_sweep": ("INQUIRIES_TABLE", "MESSAGE_QUEUE_URL"),
+}
+
+
+def require_settings(function: str) -> None:
+    """Cold-start check: every variable the function declares is set (names them if not)."""
+    missing = [name for name in FUNCTION_SETTINGS[function] if not os.environ.get(name)]
+    if missing:
+        raise SettingsError(f"{function}: environment variables not set: {', '.join(missing)}")
 
 
 def _required(name: str) -> str:

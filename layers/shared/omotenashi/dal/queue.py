@@ -1,8 +1,9 @@
-"""Work queues (SQS)."""
+"""Work queues (SQS): the inquiry queue (auto-replies) and the message queue (staff alerts, staff
+replies). Bodies are serialized jobs (schemas/jobs.py); this module only moves bytes."""
 
 from __future__ import annotations
 
-import json
+from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -10,19 +11,13 @@ from omotenashi.dal.aws import client
 from omotenashi.dal.errors import QueueError
 from omotenashi.settings import get_settings
 
+QueueName = Literal["inquiry", "message"]
 
-def enqueue_message(job: dict[str, object]) -> None:
-    """Outbound email jobs (staff alerts, staff replies) for the message worker."""
-    body = json.dumps(job, separators=(",", ":"), ensure_ascii=False)
+
+def send(queue: QueueName, body: str) -> None:
+    settings = get_settings()
+    url = settings.inquiry_queue_url if queue == "inquiry" else settings.message_queue_url
     try:
-        client("sqs").send_message(QueueUrl=get_settings().message_queue_url, MessageBody=body)
+        client("sqs").send_message(QueueUrl=url, MessageBody=body)
     except (ClientError, BotoCoreError) as error:
-        raise QueueError("enqueueing a message job failed") from error
-
-
-def enqueue_inquiry(store_id: str, inquiry_id: str) -> None:
-    body = json.dumps({"store_id": store_id, "inquiry_id": inquiry_id}, separators=(",", ":"))
-    try:
-        client("sqs").send_message(QueueUrl=get_settings().inquiry_queue_url, MessageBody=body)
-    except (ClientError, BotoCoreError) as error:
-        raise QueueError("enqueueing an inquiry failed") from error
+        raise QueueError(f"enqueueing on the {queue} queue failed") from error

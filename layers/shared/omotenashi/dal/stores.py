@@ -43,16 +43,19 @@ def _policy(document: dict[str, Any] | None, normal_hours: float) -> SlaPolicy:
     """The stored policy, with `normal` always the store's sla_hours (one promise, one number)."""
     document = document or {}
     escalation = document.get("escalation", {})
-    hours = {**dict(SlaPolicy().hours), **document.get("hours", {}), "normal": normal_hours}
+    default = SlaPolicy()  # a key the document lacks takes the policy's default
+    hours = {**dict(default.hours), **document.get("hours", {}), "normal": normal_hours}
     return SlaPolicy(
         hours=tuple((k, float(v)) for k, v in hours.items()),
-        reminder_hours_before=tuple(float(h) for h in document.get("reminder_hours_before", [4])),
-        escalate_after_hours=float(escalation.get("after_hours", 4)),
-        escalate_every_hours=float(escalation.get("every_hours", 24)),
-        escalate_max=int(escalation.get("max", 3)),
-        escalation_addresses=tuple(escalation.get("addresses", [])),
-        morning_digest=bool(document.get("morning_digest", False)),
-        calendar=tuple(sorted((document.get("calendar") or {"type": "24x7"}).items())),
+        reminder_hours_before=tuple(
+            float(h) for h in document.get("reminder_hours_before", default.reminder_hours_before)
+        ),
+        escalate_after_hours=float(escalation.get("after_hours", default.escalate_after_hours)),
+        escalate_every_hours=float(escalation.get("every_hours", default.escalate_every_hours)),
+        escalate_max=int(escalation.get("max", default.escalate_max)),
+        escalation_addresses=tuple(escalation.get("addresses", default.escalation_addresses)),
+        morning_digest=bool(document.get("morning_digest", default.morning_digest)),
+        calendar=tuple(sorted((document.get("calendar") or dict(default.calendar)).items())),
     )
 
 

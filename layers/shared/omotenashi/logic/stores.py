@@ -95,7 +95,7 @@ def validate_store(store: Store) -> None:
         raise InvalidStore(f"unknown time zone {store.time_zone!r}") from error
     if not 0.25 <= store.sla_hours <= 24 * 30:
         raise InvalidStore("sla_hours must be between 0.25 and 720")
-    from omotenashi.logic.addresses import is_valid_email
+    from omotenashi.addresses import is_valid_email
 
     if not is_valid_email(store.sender):
         raise InvalidStore("sender must be an email address")
@@ -140,7 +140,7 @@ def create_store(
 
 def set_policy(store_id: str, config: dict[str, Any]) -> Store:
     """Validate and store the SLA policy (hours per priority, reminders, escalation, calendar)."""
-    from omotenashi.logic.sla import InvalidPolicy, policy_from_config
+    from omotenashi.logic.inquiries.sla import InvalidPolicy, policy_from_config
 
     store = store_data.get_store(store_id)
     if store is None:

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from omotenashi import clock
+from omotenashi.addresses import is_valid_email
 from omotenashi.domain import DEFAULT_SLA_HOURS, PRIORITIES, SlaPolicy, Store
-from omotenashi.logic.addresses import is_valid_email
-from omotenashi.logic.calendar import BusinessCalendar, CalendarError
+from omotenashi.logic.core.calendar import BusinessCalendar, CalendarError
 
 REMINDER = "sla_reminder"
 BREACH = "sla_breach"
@@ -44,7 +44,8 @@ def policy_from_config(
     "morning_digest": false, "calendar": {...}} (every key optional). `normal_hours` is the
     store's current promise for normal inquiries, kept when the document does not set it."""
     config = dict(config or {})
-    hours = {**DEFAULT_SLA_HOURS, "normal": float(normal_hours)}
+    default = SlaPolicy()  # every key the document leaves out takes the policy's default
+    hours = {**dict(default.hours), "normal": float(normal_hours)}
     hours_config = config.get("hours") or {}
     if not isinstance(hours_config, dict):
         raise InvalidPolicy('hours must map priorities to hours, e.g. {"high": 8}')
@@ -54,16 +55,16 @@ def policy_from_config(
         if not _is_number(value) or not 0.25 <= value <= 24 * 30:
             raise InvalidPolicy(f"hours.{priority} must be a number of hours between 0.25 and 720")
         hours[priority] = float(value)
-    reminders = config.get("reminder_hours_before", [4])
+    reminders = config.get("reminder_hours_before", list(default.reminder_hours_before))
     if not isinstance(reminders, list) or not all(_is_number(r) and 0 < r < 24 * 30 for r in reminders):
         raise InvalidPolicy("reminder_hours_before must be a list of positive hours")
     escalation = config.get("escalation") or {}
     if not isinstance(escalation, dict):
         raise InvalidPolicy("escalation must be an object")
-    after = escalation.get("after_hours", 4)
-    every = escalation.get("every_hours", 24)
-    maximum = escalation.get("max", 3)
-    addresses = escalation.get("addresses", [])
+    after = escalation.get("after_hours", default.escalate_after_hours)
+    every = escalation.get("every_hours", default.escalate_every_hours)
+    maximum = escalation.get("max", default.escalate_max)
+    addresses = escalation.get("addresses", list(default.escalation_addresses))
     if not _is_number(after) or after < 0:
         raise InvalidPolicy("escalation.after_hours must be >= 0")
     if not _is_number(every) or every <= 0:
@@ -74,7 +75,7 @@ def policy_from_config(
         isinstance(a, str) and is_valid_email(a) for a in addresses
     ):
         raise InvalidPolicy("escalation.addresses must be email addresses")
-    calendar_config = config.get("calendar") or {"type": "24x7"}
+    calendar_config = config.get("calendar") or dict(default.calendar)
     if not isinstance(calendar_config, dict):
         raise InvalidPolicy('calendar must be an object, e.g. {"type": "24x7"}')
     try:
@@ -84,7 +85,7 @@ def policy_from_config(
         calendar.add_open_time(clock.now(), timedelta(hours=max(hours.values())))
     except CalendarError as error:
         raise InvalidPolicy(f"calendar: {error}") from error
-    digest = config.get("morning_digest", False)
+    digest = config.get("morning_digest", default.morning_digest)
     if not isinstance(digest, bool):
         raise InvalidPolicy("morning_digest must be true or false")
     if digest and calendar.always_open:

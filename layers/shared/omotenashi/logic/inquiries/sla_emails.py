@@ -1,77 +1,28 @@
-"""The SLA sweep and the staff alert emails it causes.
-
-The sweep runs every minute. It reads the sparse due-alerts index (only inquiries with a pending
-alert are in it), enqueues one job per due alert and moves the inquiry's pending alert on with a
-conditional update, so overlapping sweeps cannot both move it. Enqueue happens first: a crash in
-between re-enqueues on the next sweep, and the message worker's delivery record drops the twin.
-"""
+"""Staff alert emails (reminder, breach, escalation) and the morning digest: the message
+worker's half of the SLA. Each goes out exactly once per recipient through send_once."""
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from omotenashi import clock
-from omotenashi.dal import alerts as alert_data
-from omotenashi.dal import digests, queue
+from omotenashi.dal import digests
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.domain import Inquiry, OutboundEmail, Store
-from omotenashi.logic import sla
-from omotenashi.logic.delivery import send_once
+from omotenashi.logic.core.delivery import send_once
+from omotenashi.logic.inquiries import sla
 from omotenashi.logic.stores import directory
 from omotenashi.messaging.formatting import format_datetime, format_duration
 from omotenashi.messaging.labels import label
 from omotenashi.messaging.mime import build_email
 from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
+from omotenashi.schemas.jobs import SlaAlertJob
 
 EXCERPT_CHARS = 300
 EXCERPT_LINES = 5
-
-
-@dataclass
-class SweepResult:
-    enqueued: int
-    skipped: int
-    items_read: int
-    queries: int
-
-
-def run_sweep(now: datetime | None = None) -> SweepResult:
-    now = now or clock.now()
-    stats = alert_data.SweepStats()
-    enqueued = skipped = 0
-    for due in alert_data.due_alerts(now, stats):
-        index = due.alert_index
-        while index < len(due.plan) and due.plan[index][1] <= now:
-            kind, at = due.plan[index]
-            superseded = kind == sla.REMINDER and index + 1 < len(due.plan) and due.plan[index + 1][1] <= now
-            if not superseded:  # "4 hours left" is no use once the breach is due too
-                queue.enqueue_message(
-                    {
-                        "type": "sla_alert",
-                        "store_id": due.store_id,
-                        "inquiry_id": due.inquiry_id,
-                        "sla_round": due.sla_round,
-                        "alert_index": index,
-                        "kind": kind,
-                        "due_at": clock.isoformat(at),
-                    }
-                )
-            if not inquiry_data.advance_alert(
-                due.store_id, due.inquiry_id, from_index=index, sla_round=due.sla_round, plan=due.plan
-            ):
-                break  # another sweep moved it on
-            if superseded:
-                skipped += 1
-            else:
-                enqueued += 1
-            index += 1
-    metrics.add_metric(name="SlaAlertsEnqueued", unit="Count", value=enqueued)
-    logger.info("sla sweep", extra={"enqueued": enqueued, "items_read": stats.items_read})
-    return SweepResult(enqueued, skipped, stats.items_read, stats.queries)
 
 
 def _staff_recipients(store: Store, kind: str) -> tuple[str, ...]:
@@ -149,23 +100,23 @@ def _open_inquiry(store_id: str, inquiry_id: str, sla_round: int) -> Inquiry | N
     return inquiry
 
 
-def deliver_alert(job: dict[str, Any]) -> str:
-    store_id, inquiry_id = job["store_id"], job["inquiry_id"]
-    if job["kind"] == digests.DIGEST_KIND:
+def deliver_alert(job: SlaAlertJob) -> str:
+    store_id, inquiry_id = job.store_id, job.inquiry_id
+    if job.kind == digests.DIGEST_KIND:
         return deliver_digest(store_id, inquiry_id)
     inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
     if inquiry is None:
         return "missing"
-    if inquiry.status != "open" or inquiry.sla_round != job["sla_round"]:
+    if inquiry.status != "open" or inquiry.sla_round != job.sla_round:
         return "stale"  # answered, closed or restarted since the sweep: no alert
     store = directory.get(store_id)
     if store is None:
         raise LookupError(f"store {store_id} not found")
-    kind = job["kind"]
+    kind = job.kind
     calendar = sla.calendar_of(store)
     now = clock.now()
     if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
-        entry = f"{inquiry_id}|{kind}|{job['sla_round']}"
+        entry = f"{inquiry_id}|{kind}|{job.sla_round}"
         if digests.hold(store_id, calendar.next_open(now), entry) is not None:
             logger.info(
                 "sla alert held for the morning digest",
@@ -174,13 +125,13 @@ def deliver_alert(job: dict[str, Any]) -> str:
             return "held"
         # That digest has already gone out (the store opened meanwhile): send this one now.
     outcomes = []
-    alert_index = int(job["alert_index"])
+    alert_index = job.alert_index
     recipients = _staff_recipients(store, kind)
     if not recipients:
         metrics.add_metric(name="SlaAlertsWithoutRecipients", unit="Count", value=1)
         logger.warning("sla alert has no staff address to go to", extra={"store_id": store_id})
     for recipient in recipients:
-        delivery_id = f"alert#{store_id}#{inquiry_id}#{job['sla_round']}#{alert_index}#{recipient}"
+        delivery_id = f"alert#{store_id}#{inquiry_id}#{job.sla_round}#{alert_index}#{recipient}"
         compose = functools.partial(compose_alert, store, inquiry, kind, alert_index, recipient)
         outcomes.append(send_once(delivery_id, compose))
     metrics.add_metric(name="SlaAlertsSent", unit="Count", value=sum(1 for o in outcomes if o.now))

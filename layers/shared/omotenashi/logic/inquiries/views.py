@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import Inquiry, Store
-from omotenashi.logic.errors import NotFound, ServiceUnavailable
-from omotenashi.schemas import CustomerOut, InquiryOut
+from omotenashi.logic.core.errors import NotFound
+from omotenashi.schemas.inquiries import CustomerOut, InquiryOut
 
 
 def view(store: Store, inquiry_id: str) -> InquiryOut:
-    try:
-        inquiry = inquiry_data.get(store.store_id, inquiry_id)  # keyed by store: no cross-store reads
-    except DataAccessError as error:
-        raise ServiceUnavailable("temporarily unable to read the inquiry") from error
+    return to_view(inquiry_or_404(store, inquiry_id))
+
+
+def inquiry_or_404(store: Store, inquiry_id: str) -> Inquiry:
+    """The store's inquiry (keyed by store: no cross-store reads), strongly consistent."""
+    inquiry = inquiry_data.get(store.store_id, inquiry_id, consistent=True)
     if inquiry is None:
         raise NotFound("no such inquiry")
-    return to_view(inquiry)
+    return inquiry
 
 
 def to_view(inquiry: Inquiry) -> InquiryOut:

@@ -1,4 +1,5 @@
-"""What every API request goes through before routing: size limit, then authentication.
+"""The request guard: what every API request goes through before routing (size limit, duplicated
+headers, authentication, body shape, Idempotency-Key).
 
 This runs ahead of the Powertools resolver because its request validation would otherwise answer
 422 to an unauthenticated caller; the contract wants 401 first, and a refused request must not
@@ -11,17 +12,16 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import quote, quote_plus
 
 from omotenashi import clock
 from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import Store
 from omotenashi.http.errors import error_body, proxy_response
-from omotenashi.logic import signing
-from omotenashi.logic.errors import AuthenticationFailed
+from omotenashi.logic.core import signing
+from omotenashi.logic.core.errors import AuthenticationFailed
 from omotenashi.logic.stores import STORE_ID_PATTERN, directory
 from omotenashi.observability import logger
 
@@ -32,6 +32,13 @@ STORE_HEADER = "x-omotenashi-store"
 SIGNATURE_HEADER = "x-omotenashi-signature"
 IDEMPOTENCY_HEADER = "idempotency-key"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+# Headers that must come once: with two, which one was meant (and signed) is anybody's guess.
+SINGLE_VALUE_HEADERS = {
+    STORE_HEADER: "X-Omotenashi-Store",
+    SIGNATURE_HEADER: "X-Omotenashi-Signature",
+    IDEMPOTENCY_HEADER: "Idempotency-Key",
+    "content-type": "Content-Type",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class RawRequest:
     headers: dict[str, str]
     query: dict[str, list[str]]
     body: bytes
+    raw_query: str | None = None  # the query string exactly as sent, when the event carries it
+    repeated_headers: tuple[str, ...] = ()
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> RawRequest:
@@ -53,31 +62,72 @@ class RawRequest:
         else:
             body = raw_body.encode("utf-8", "surrogateescape")
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        repeated = tuple(
+            sorted(
+                str(k).lower()
+                for k, values in (event.get("multiValueHeaders") or {}).items()
+                if isinstance(values, list) and len(values) > 1
+            )
+        )
         query = {
             str(k): [str(x) for x in v]
             for k, v in (event.get("multiValueQueryStringParameters") or {}).items()
         }
         if not query:
             query = {str(k): [str(v)] for k, v in (event.get("queryStringParameters") or {}).items()}
+        raw_query = event.get("rawQueryString")
         return cls(
             method=str(event.get("httpMethod", "GET")).upper(),
             path=str(event.get("path", "/")),
             headers=headers,
             query=query,
             body=body,
+            raw_query=str(raw_query) if raw_query is not None else None,
+            repeated_headers=repeated,
         )
 
-    def signed_path_forms(self) -> Iterable[str]:
-        """The path with its query string as the client may have sent it. API Gateway hands us
-        the query parsed, so both common encodings are tried."""
+    def signed_path_forms(self) -> tuple[str, ...]:
+        """The path with its query string as the client signed it.
+
+        When the event carries the raw query (`rawQueryString`: HTTP APIs, and the local stack),
+        that is the one form: exactly what was sent (`?q=a+b`, `?a=1&b=2&a=3`, `?flag`,
+        `?q=a%2fb`, `?q=%7E`; an empty query may have been sent as a bare `?`). An API Gateway
+        REST event only has the query parsed, so the forms common clients produce are rebuilt from
+        it: RFC 3986 or form encoding (`%20` or `+`), `~` as is or as `%7E`, a valueless key as
+        `k` or `k=` (keys grouped in order of first appearance, upper-case hex)."""
+        if self.raw_query is not None:
+            if not self.raw_query:
+                return (self.path, f"{self.path}?")
+            return (f"{self.path}?{self.raw_query}",)
         if not self.query:
-            return (self.path,)
-        pairs = [(k, v) for k, values in self.query.items() for v in values]
-        forms = {
-            f"{self.path}?{urlencode(pairs, quote_via=quote, safe='-_.~')}",
-            f"{self.path}?{urlencode(pairs, quote_via=quote_plus)}",
-        }
-        return sorted(forms)
+            return (self.path, f"{self.path}?")
+        forms: dict[str, None] = {}
+        for quote_via in (quote, quote_plus):
+            for tilde in ("~", "%7E"):
+                for bare_flags in (False, True):
+                    forms[f"{self.path}?{_encode_query(self.query, quote_via, tilde, bare_flags)}"] = None
+        return tuple(forms)
+
+
+def _encode_query(query: dict[str, list[str]], quote_via: Any, tilde: str, bare_flags: bool) -> str:
+    parts = []
+    for key, values in query.items():
+        for value in values:
+            name = quote_via(key, safe="-_.~").replace("~", tilde)
+            if bare_flags and value == "":
+                parts.append(name)
+            else:
+                parts.append(f"{name}={quote_via(value, safe='-_.~').replace('~', tilde)}")
+    return "&".join(parts)
+
+
+def _duplicate_header(name: str) -> dict[str, Any]:
+    return proxy_response(
+        400,
+        error_body(
+            "invalid_header", f"{name} must be sent once", [{"field": name, "message": "must be sent once"}]
+        ),
+    )
 
 
 def _unauthorized(message: str) -> dict[str, Any]:
@@ -98,10 +148,11 @@ def authenticate(request: RawRequest) -> Store:
         raise AuthenticationFailed("unknown store or invalid signature")
     signing.check_fresh(signature, clock.real_epoch())
     store = directory.get(store_id)
-    paths = list(request.signed_path_forms())
+    paths = request.signed_path_forms()
     for attempt in range(2):
+        # Secrets as a tuple: every path form is tried with every secret.
         if store is not None and signing.matches(
-            signature, (s.value for s in store.secrets), request.method, paths, request.body
+            signature, tuple(s.value for s in store.secrets), request.method, paths, request.body
         ):
             return store
         if attempt == 0:
@@ -172,6 +223,9 @@ def guard(
         )
     if not request.path.startswith("/v1/") or request.path.startswith(public_prefixes):
         return request, None, None
+    repeated = [name for name in request.repeated_headers if name in SINGLE_VALUE_HEADERS]
+    if repeated:
+        return request, None, _duplicate_header(SINGLE_VALUE_HEADERS[repeated[0]])
     try:
         store = authenticate(request)
     except AuthenticationFailed as refusal:

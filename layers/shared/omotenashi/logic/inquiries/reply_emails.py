@@ -3,17 +3,17 @@ which records replies and moves the SLA clock, is logic/replies.py and never loa
 
 from __future__ import annotations
 
-from typing import Any
-
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import mailer
 from omotenashi.dal import replies as reply_data
 from omotenashi.domain import Inquiry, OutboundEmail, Reply, Store
-from omotenashi.logic.delivery import send_once
+from omotenashi.logic.core.delivery import send_once
 from omotenashi.logic.stores import directory
 from omotenashi.messaging.mime import build_email
 from omotenashi.messaging.templates import render
+from omotenashi.observability import logger
+from omotenashi.schemas.jobs import ReplyEmailJob
 
 REPLY_KIND = "inquiry_reply"
 
@@ -47,13 +47,17 @@ def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail
     )
 
 
-def deliver_reply(job: dict[str, Any]) -> str:
-    store_id, inquiry_id, reply_id = job["store_id"], job["inquiry_id"], job["reply_id"]
+def deliver_reply(job: ReplyEmailJob) -> str:
+    store_id, inquiry_id, reply_id = job.store_id, job.inquiry_id, job.reply_id
     reply = reply_data.get(store_id, inquiry_id, reply_id)
     inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
-    store = directory.get(store_id)
-    if reply is None or inquiry is None or store is None:
+    if reply is None or inquiry is None:
         return "missing"
+    store = directory.get(store_id)
+    if store is None:  # a reply outlived its store: keep the job (DLQ) for a person to see, as alerts do
+        raise LookupError(f"store {store_id} not found")
     sent = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
     reply_data.mark_emailed(store_id, inquiry_id, reply_id)
-    return "sent" if sent.now else "already_sent"
+    outcome = "sent" if sent.now else "already_sent"
+    logger.info("staff reply email", extra={"reply_id": reply_id, "outcome": outcome})
+    return outcome

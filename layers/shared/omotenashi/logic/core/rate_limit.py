@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from omotenashi.addresses import address_digest
 from omotenashi.dal import rate_limits
-from omotenashi.logic.addresses import address_digest
 
 AUTO_REPLIES_PER_HOUR = 3
 WINDOW = timedelta(hours=1)

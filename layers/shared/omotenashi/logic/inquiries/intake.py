@@ -7,29 +7,20 @@ duplicate check.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal import queue
 from omotenashi.dal.errors import DataAccessError, QueueError
 from omotenashi.domain import Customer, Inquiry, Store
-from omotenashi.logic import idempotency
-from omotenashi.logic.deadlines import reply_due_at
-from omotenashi.logic.errors import ServiceUnavailable
-from omotenashi.logic.idempotency import Answer
-from omotenashi.logic.priority import classify
-from omotenashi.logic.sla import alert_plan
+from omotenashi.logic.core import idempotency, jobs
+from omotenashi.logic.core.idempotency import Answer, request_fingerprint
+from omotenashi.logic.inquiries.priority import classify
+from omotenashi.logic.inquiries.sla import alert_plan, reply_due_at
 from omotenashi.observability import logger, metrics
-from omotenashi.schemas import InquiryIn
-
-
-def request_fingerprint(parsed_body: Any) -> str:
-    """Hash of the body's JSON value: key order and white space do not make a different body."""
-    canonical = json.dumps(parsed_body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+from omotenashi.schemas.inquiries import InquiryIn
+from omotenashi.schemas.jobs import AutoReplyJob
 
 
 def first_inquiry_id(store_id: str, idempotency_key: str | None, external_id: str | None) -> str:
@@ -87,24 +78,18 @@ def accept_inquiry(store: Store, request: InquiryIn, parsed_body: Any, idempoten
             source_headers=dict(request.headers or {}),
         )
 
-    try:
-        inquiry, replayed = idempotency.create_or_replay(
-            first_inquiry_id(store.store_id, idempotency_key, request.external_id),
-            build=build,
-            create_if_absent=inquiry_data.create_if_absent,
-            fetch=lambda inquiry_id: inquiry_data.get(store.store_id, inquiry_id, consistent=True),
-            created_at=lambda existing: existing.received_at,
-            fingerprint=fingerprint,
-            now=received_at,
-        )
-        if replayed:
-            return _replay(store, inquiry)
-        _hand_off(inquiry)
-    except DataAccessError as error:
-        logger.warning("intake dependency failed", extra={"store_id": store.store_id, "error": str(error)})
-        raise ServiceUnavailable(
-            "temporarily unable to accept the inquiry; retry the same request"
-        ) from error
+    inquiry, replayed = idempotency.create_or_replay(
+        first_inquiry_id(store.store_id, idempotency_key, request.external_id),
+        build=build,
+        create_if_absent=inquiry_data.create_if_absent,
+        fetch=lambda inquiry_id: inquiry_data.get(store.store_id, inquiry_id, consistent=True),
+        created_at=lambda existing: existing.received_at,
+        fingerprint=fingerprint,
+        now=received_at,
+    )
+    if replayed:
+        return _replay(store, inquiry)
+    _hand_off(inquiry)
     metrics.add_metric(name="InquiryAccepted", unit="Count", value=1)
     logger.info("inquiry accepted", extra={"store_id": store.store_id, "inquiry_id": inquiry.inquiry_id})
     return Answer(202, json.loads(inquiry.accepted_response), replayed=False)
@@ -114,7 +99,7 @@ def _hand_off(inquiry: Inquiry) -> None:
     """Enqueue, or withdraw the stored inquiry so that a 503 means "nothing happened" and the
     client's retry starts clean (a 503 that left the inquiry behind would be a partial write)."""
     try:
-        queue.enqueue_inquiry(inquiry.store_id, inquiry.inquiry_id)
+        jobs.enqueue(AutoReplyJob(store_id=inquiry.store_id, inquiry_id=inquiry.inquiry_id))
     except QueueError:
         try:
             inquiry_data.delete_unprocessed(
@@ -131,7 +116,7 @@ def _replay(store: Store, existing: Inquiry) -> Answer:
     if existing.auto_reply_state == "pending":
         # The first attempt may have stored the inquiry and then failed to enqueue it. Enqueueing
         # again is safe: the worker's claim makes the auto-reply happen once.
-        queue.enqueue_inquiry(store.store_id, existing.inquiry_id)
+        jobs.enqueue(AutoReplyJob(store_id=store.store_id, inquiry_id=existing.inquiry_id))
     metrics.add_metric(name="InquiryReplayed", unit="Count", value=1)
     logger.info("inquiry replayed", extra={"store_id": store.store_id, "inquiry_id": existing.inquiry_id})
     return Answer(202, json.loads(existing.accepted_response), replayed=True)

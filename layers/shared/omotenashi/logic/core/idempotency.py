@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from omotenashi.logic.errors import IdempotencyConflict, ServiceUnavailable
+from omotenashi.logic.core.errors import IdempotencyConflict, ServiceUnavailable
 
 WINDOW = timedelta(hours=24)
 # A key reused once a day for two months; beyond that the caller should use fresh keys.
 MAX_GENERATIONS = 64
+
+
+def request_fingerprint(parsed_body: Any) -> str:
+    """Hash of the body's JSON value: key order and white space do not make a different body."""
+    canonical = json.dumps(parsed_body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

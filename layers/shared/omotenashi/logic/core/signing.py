@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from omotenashi.logic.errors import AuthenticationFailed
+from omotenashi.logic.core.errors import AuthenticationFailed
 
 TOLERANCE_SECONDS = 300
 _HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -65,6 +65,7 @@ def matches(
     signature: ParsedSignature, secrets: Iterable[str], method: str, paths: Iterable[str], body: bytes
 ) -> bool:
     """Constant-time comparison of every (secret, path form) against every presented digest."""
+    secrets, paths = tuple(secrets), tuple(paths)  # iterated once per path: never a spent generator
     found = False
     for path in paths:
         for secret in secrets:

@@ -14,14 +14,16 @@ from typing import Literal
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.domain import Inquiry, OutboundEmail, Store
-from omotenashi.logic.delivery import send_once
-from omotenashi.logic.loop_protection import automated_reason
-from omotenashi.logic.rate_limit import admit_auto_reply
+from omotenashi.logic.core import jobs
+from omotenashi.logic.core.delivery import send_once
+from omotenashi.logic.core.rate_limit import admit_auto_reply
+from omotenashi.logic.inquiries.loop_protection import automated_reason
 from omotenashi.logic.stores import directory
 from omotenashi.messaging.formatting import format_datetime
 from omotenashi.messaging.mime import build_email
 from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
+from omotenashi.schemas.jobs import AutoReplyJob
 
 KIND = "inquiry_auto_reply"
 
@@ -62,17 +64,22 @@ def compose(store: Store, inquiry: Inquiry) -> OutboundEmail:
     )
 
 
+def run(job: AutoReplyJob) -> str:
+    """The inquiry worker's job: the log lines of this record carry its correlation id and ids."""
+    jobs.bind_log_context(job)
+    return process_inquiry(job.store_id, job.inquiry_id).outcome
+
+
 def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
     inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
-    log = {"store_id": store_id, "inquiry_id": inquiry_id}
     if inquiry is None:
         # Intake withdraws an inquiry whose enqueue reported failure; if that message was in fact
         # delivered it lands here. Nothing to send, and nothing a retry could fix.
         metrics.add_metric(name="AutoReplyInquiryMissing", unit="Count", value=1)
-        logger.warning("auto-reply for a missing inquiry skipped", extra=log)
+        logger.warning("auto-reply for a missing inquiry skipped")
         return AutoReplyResult("missing")
     if inquiry.auto_reply_state in ("sent", "suppressed"):
-        logger.info("auto-reply already done", extra=log)
+        logger.info("auto-reply already done")
         return AutoReplyResult("already_done")
     store = directory.get(store_id)
     if store is None:  # an inquiry outlived its store: keep the message (DLQ) for a person to see
@@ -85,7 +92,7 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
     if reason is not None:
         inquiry_data.mark_auto_reply_suppressed(store_id, inquiry_id, reason=reason)
         metrics.add_metric(name="AutoReplySuppressed", unit="Count", value=1)
-        logger.info("auto-reply suppressed", extra={**log, "reason": reason})
+        logger.info("auto-reply suppressed", extra={"reason": reason})
         return AutoReplyResult("suppressed", reason)
 
     sent = send_once(f"auto_reply#{store_id}#{inquiry_id}", functools.partial(compose, store, inquiry))
@@ -95,5 +102,5 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
     if not sent.now:
         return AutoReplyResult("already_done")
     metrics.add_metric(name="AutoReplySent", unit="Count", value=1)
-    logger.info("auto-reply sent", extra=log)
+    logger.info("auto-reply sent")
     return AutoReplyResult("sent")

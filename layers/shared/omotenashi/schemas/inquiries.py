@@ -1,0 +1,105 @@
+"""Request and response models of the inquiry routes. They drive request validation (422 naming
+each bad field) and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from omotenashi.domain import AutoReplyState, Channel, InquiryStatus, Locale, Priority
+from omotenashi.schemas.common import Email, Identifier, ShortText, not_blank
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: Email = Field(description="Where the auto-reply and staff replies go.")
+    name: Annotated[ShortText, AfterValidator(not_blank)] | None = None
+    id: Identifier | None = Field(default=None, description="The storefront's customer id.")
+    locale: Locale | None = Field(default=None, description="Defaults to the store's locale.")
+
+
+class InquiryIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    customer: CustomerIn
+    channel: Channel
+    subject: Annotated[ShortText, AfterValidator(not_blank)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(not_blank)]
+    order_id: Identifier | None = None
+    external_id: Identifier | None = Field(
+        default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
+    )
+    priority: Priority | None = Field(default=None, description="Defaults to normal.")
+    headers: (
+        dict[
+            Annotated[str, StringConstraints(max_length=200)],
+            Annotated[str, StringConstraints(max_length=2000)],
+        ]
+        | None
+    ) = Field(
+        default=None,
+        max_length=100,
+        description="For channel email: the original message's headers (loop protection reads them).",
+    )
+
+
+class InquiryAccepted(BaseModel):
+    inquiry_id: str
+    status: InquiryStatus
+    received_at: str
+    reply_due_at: str
+
+
+class CustomerOut(BaseModel):
+    email: str
+    name: str | None = None
+    id: str | None = None
+    locale: Locale | None = None
+
+
+class InquiryOut(BaseModel):
+    inquiry_id: str
+    status: InquiryStatus
+    channel: str
+    subject: str
+    message: str
+    customer: CustomerOut
+    locale: Locale
+    priority: Priority
+    priority_reason: str | None = Field(
+        default=None, description="Why: set_by_storefront, or the classifier's rule (e.g. damaged_item)."
+    )
+    received_at: str
+    reply_due_at: str
+    first_response_at: str | None
+    closed_at: str | None = None
+    order_id: str | None = None
+    external_id: str | None = None
+    auto_reply: AutoReplyState
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    author: Email = Field(description="The staff member answering (recorded, not shown to the customer).")
+    message: Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(not_blank)]
+
+
+class ReplyCreated(BaseModel):
+    reply_id: str
+    inquiry_id: str
+
+
+class MessageCreated(BaseModel):
+    message_id: str
+    inquiry_id: str
+    status: Literal["open"]
+    reply_due_at: str = Field(description="When staff must answer (the new deadline if this reopened it).")
+
+
+class FollowUpIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(not_blank)]

@@ -1,0 +1,59 @@
+"""Queue jobs: one model per job, a discriminated union per queue.
+
+Producers build a model and enqueue it (`model_dump_json()`); consumers parse the union and `match`
+on it. Every job carries the `correlation_id` of what caused it (the API request, or the sweep's
+invocation), so one id follows a request through every queue to the email's log line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from omotenashi.domain import AlertKind
+
+StoreId = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+InquiryId = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class _Job(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    correlation_id: str | None = Field(default=None, max_length=200)
+
+
+class AutoReplyJob(_Job):
+    """Inquiry queue: acknowledge a new inquiry."""
+
+    type: Literal["auto_reply"] = "auto_reply"
+    store_id: StoreId
+    inquiry_id: InquiryId
+
+
+class SlaAlertJob(_Job):
+    """Message queue: one staff alert (or, with kind sla_digest, a morning digest) of one SLA round."""
+
+    type: Literal["sla_alert"] = "sla_alert"
+    store_id: StoreId
+    inquiry_id: InquiryId  # for a digest: the digest's id
+    sla_round: int = 0
+    alert_index: int = 0
+    kind: AlertKind
+    due_at: str | None = None
+
+
+class ReplyEmailJob(_Job):
+    """Message queue: email a staff reply to the customer."""
+
+    type: Literal["inquiry_reply"] = "inquiry_reply"
+    store_id: StoreId
+    inquiry_id: InquiryId
+    reply_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+# The inquiry queue has one kind of job; messages queued before jobs had a type lack the tag, so it
+# is parsed as that model (its `type` defaults) rather than as a tagged union.
+InquiryQueueJob = AutoReplyJob
+MessageQueueJob = Annotated[SlaAlertJob | ReplyEmailJob, Field(discriminator="type")]
+Job = AutoReplyJob | SlaAlertJob | ReplyEmailJob
