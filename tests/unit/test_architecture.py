@@ -241,3 +241,15 @@ def test_lazy_exports_only_for_packages_that_just_reexport(tmp_path):
     )
     assert spec is not None
     assert lazy_exports.reexports(spec) is None
+
+
+def test_every_email_is_composed_by_the_one_skeleton():
+    """Only messaging/compose.py renders templates into MIME: no email kind grows its own path."""
+    offenders = []
+    for path in _python_files(PACKAGE, FUNCTIONS):
+        if path.parent.name == "messaging":
+            continue
+        for name in _imports(path):
+            if name in ("omotenashi.messaging.mime", "omotenashi.messaging.templates"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []

@@ -13,15 +13,14 @@ from typing import Literal
 
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.domain import Inquiry, OutboundEmail, Store
+from omotenashi.domain import Inquiry, Store
 from omotenashi.logic.core import jobs
-from omotenashi.logic.core.delivery import send_once
+from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.core.rate_limit import admit_auto_reply
 from omotenashi.logic.inquiries.loop_protection import automated_reason
 from omotenashi.logic.stores import directory
+from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime
-from omotenashi.messaging.mime import build_email
-from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import AutoReplyJob
 
@@ -36,10 +35,9 @@ class AutoReplyResult:
     reason: str | None = None
 
 
-def compose(store: Store, inquiry: Inquiry) -> OutboundEmail:
+def draft(store: Store, inquiry: Inquiry) -> Draft:
     locale = inquiry.locale
     context = {
-        "store": {"name": store.name, "sender": store.sender},
         "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
         "inquiry": {
             "id": inquiry.inquiry_id,
@@ -51,16 +49,14 @@ def compose(store: Store, inquiry: Inquiry) -> OutboundEmail:
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
         "locale": locale,
     }
-    rendered = render(KIND, locale, context, store_id=store.store_id)
-    return build_email(
+    return Draft(
         kind=KIND,
-        sender=store.sender,
-        sender_name=store.name,
-        recipient=inquiry.customer.email,
-        recipient_name=inquiry.customer.name,
-        rendered=rendered,
+        store=store,
+        locale=locale,
+        to=inquiry.customer.email,
+        to_name=inquiry.customer.name,
+        context=context,
         reference=f"{inquiry.inquiry_id}.{store.store_id}",
-        sent_at=clock.now(),
     )
 
 
@@ -95,7 +91,9 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
         logger.info("auto-reply suppressed", extra={"reason": reason})
         return AutoReplyResult("suppressed", reason)
 
-    sent = send_once(f"auto_reply#{store_id}#{inquiry_id}", functools.partial(compose, store, inquiry))
+    sent = send_once(
+        delivery_id("auto_reply", store_id, inquiry_id), functools.partial(draft, store, inquiry)
+    )
     # Recording on the inquiry may fail after the send; the redelivered message then finds the
     # delivery sent, sends nothing, and records again (with the id replies thread under).
     inquiry_data.mark_auto_reply_sent(store_id, inquiry_id, message_id=sent.message_id, sent_at=clock.now())

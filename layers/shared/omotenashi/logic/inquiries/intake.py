@@ -91,7 +91,8 @@ def accept_inquiry(store: Store, request: InquiryIn, parsed_body: Any, idempoten
         return _replay(store, inquiry)
     _hand_off(inquiry)
     metrics.add_metric(name="InquiryAccepted", unit="Count", value=1)
-    logger.info("inquiry accepted", extra={"store_id": store.store_id, "inquiry_id": inquiry.inquiry_id})
+    logger.append_keys(inquiry_id=inquiry.inquiry_id)  # store_id is on every line of the request
+    logger.info("inquiry accepted")
     return Answer(202, json.loads(inquiry.accepted_response), replayed=False)
 
 
@@ -108,7 +109,7 @@ def _hand_off(inquiry: Inquiry) -> None:
         except DataAccessError:
             # Two failures in a row: the inquiry stays stored; the retry with the same key
             # replays it and enqueues it again, so nothing is lost.
-            logger.warning("withdrawing an inquiry failed", extra={"inquiry_id": inquiry.inquiry_id})
+            logger.warning("withdrawing an inquiry failed")
         raise
 
 
@@ -118,5 +119,6 @@ def _replay(store: Store, existing: Inquiry) -> Answer:
         # again is safe: the worker's claim makes the auto-reply happen once.
         jobs.enqueue(AutoReplyJob(store_id=store.store_id, inquiry_id=existing.inquiry_id))
     metrics.add_metric(name="InquiryReplayed", unit="Count", value=1)
-    logger.info("inquiry replayed", extra={"store_id": store.store_id, "inquiry_id": existing.inquiry_id})
+    logger.append_keys(inquiry_id=existing.inquiry_id)
+    logger.info("inquiry replayed")
     return Answer(202, json.loads(existing.accepted_response), replayed=True)

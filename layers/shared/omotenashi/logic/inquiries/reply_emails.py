@@ -3,47 +3,41 @@ which records replies and moves the SLA clock, is logic/replies.py and never loa
 
 from __future__ import annotations
 
-from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import mailer
 from omotenashi.dal import replies as reply_data
-from omotenashi.domain import Inquiry, OutboundEmail, Reply, Store
-from omotenashi.logic.core.delivery import send_once
+from omotenashi.domain import Inquiry, Reply, Store
+from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.stores import directory
-from omotenashi.messaging.mime import build_email
-from omotenashi.messaging.templates import render
+from omotenashi.messaging.compose import Draft
 from omotenashi.observability import logger
 from omotenashi.schemas.jobs import ReplyEmailJob
 
 REPLY_KIND = "inquiry_reply"
 
 
-def compose_reply(store: Store, inquiry: Inquiry, reply: Reply) -> OutboundEmail:
+def draft_reply(store: Store, inquiry: Inquiry, reply: Reply) -> Draft:
     # Thread under the auto-reply, by the Message-ID its recipient saw (SES replaces ours).
     threading = {}
     if inquiry.auto_reply_message_id:
         auto_reply_id = mailer.delivered_message_id(inquiry.auto_reply_message_id)
         threading = {"In-Reply-To": auto_reply_id, "References": auto_reply_id}
     subject = inquiry.subject if inquiry.subject.lower().startswith("re:") else f"Re: {inquiry.subject}"
-    context = {
-        "store": {"name": store.name, "sender": store.sender},
-        "customer": {"name": inquiry.customer.name},
-        "inquiry": {"id": inquiry.inquiry_id, "subject": inquiry.subject},
-        "reply": {"message": reply.message},
-        "subject": subject,
-    }
-    rendered = render(REPLY_KIND, inquiry.locale, context, store_id=store.store_id)
-    return build_email(
+    return Draft(
         kind=REPLY_KIND,
-        sender=store.sender,
-        sender_name=store.name,
-        recipient=inquiry.customer.email,
-        recipient_name=inquiry.customer.name,
-        rendered=rendered,
+        store=store,
+        locale=inquiry.locale,
+        to=inquiry.customer.email,
+        to_name=inquiry.customer.name,
+        context={
+            "customer": {"name": inquiry.customer.name},
+            "inquiry": {"id": inquiry.inquiry_id, "subject": inquiry.subject},
+            "reply": {"message": reply.message},
+            "subject": subject,
+        },
         reference=f"{reply.reply_id}.{store.store_id}",
-        sent_at=clock.now(),
-        automated=False,
-        extra_headers=threading,
+        automated=False,  # a person's answer
+        headers=threading,
     )
 
 
@@ -56,7 +50,7 @@ def deliver_reply(job: ReplyEmailJob) -> str:
     store = directory.get(store_id)
     if store is None:  # a reply outlived its store: keep the job (DLQ) for a person to see, as alerts do
         raise LookupError(f"store {store_id} not found")
-    sent = send_once(f"reply#{store_id}#{reply_id}", lambda: compose_reply(store, inquiry, reply))
+    sent = send_once(delivery_id("reply", store_id, reply_id), lambda: draft_reply(store, inquiry, reply))
     reply_data.mark_emailed(store_id, inquiry_id, reply_id)
     outcome = "sent" if sent.now else "already_sent"
     logger.info("staff reply email", extra={"reply_id": reply_id, "outcome": outcome})

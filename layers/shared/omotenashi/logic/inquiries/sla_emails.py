@@ -10,14 +10,13 @@ from typing import Any
 from omotenashi import clock
 from omotenashi.dal import digests
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.domain import Inquiry, OutboundEmail, Store
-from omotenashi.logic.core.delivery import send_once
+from omotenashi.domain import Inquiry, Store
+from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.inquiries import sla
 from omotenashi.logic.stores import directory
+from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime, format_duration
 from omotenashi.messaging.labels import label
-from omotenashi.messaging.mime import build_email
-from omotenashi.messaging.templates import render
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import SlaAlertJob
 
@@ -63,14 +62,11 @@ def _inquiry_context(inquiry: Inquiry, locale: str) -> dict[str, Any]:
     }
 
 
-def compose_alert(
-    store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str
-) -> OutboundEmail:
+def draft_alert(store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str) -> Draft:
     locale = store.default_locale
     now = clock.now()
     latest_at = inquiry.latest_message_at
     context: dict[str, Any] = {
-        "store": {"name": store.name, "sender": store.sender},
         "inquiry": _inquiry_context(inquiry, locale),
         "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
         "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
@@ -80,16 +76,14 @@ def compose_alert(
         "overdue": now >= inquiry.reply_due_at,
         "escalation_number": sum(1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION),
     }
-    rendered = render(kind, locale, context, store_id=store.store_id)
-    return build_email(
+    return Draft(
         kind=kind,
-        sender=store.sender,
-        sender_name=store.name,
-        recipient=recipient,
-        recipient_name=None,
-        rendered=rendered,
+        store=store,
+        locale=locale,
+        to=recipient,
+        to_name=None,
+        context=context,
         reference=f"{inquiry.inquiry_id}.{inquiry.sla_round}.{alert_index}.{store.store_id}",
-        sent_at=now,
     )
 
 
@@ -120,7 +114,6 @@ def deliver_alert(job: SlaAlertJob) -> str:
         if digests.hold(store_id, calendar.next_open(now), entry) is not None:
             logger.info(
                 "sla alert held for the morning digest",
-                extra={"store_id": store_id, "inquiry_id": inquiry_id},
             )
             return "held"
         # That digest has already gone out (the store opened meanwhile): send this one now.
@@ -129,13 +122,14 @@ def deliver_alert(job: SlaAlertJob) -> str:
     recipients = _staff_recipients(store, kind)
     if not recipients:
         metrics.add_metric(name="SlaAlertsWithoutRecipients", unit="Count", value=1)
-        logger.warning("sla alert has no staff address to go to", extra={"store_id": store_id})
+        logger.warning("sla alert has no staff address to go to")
     for recipient in recipients:
-        delivery_id = f"alert#{store_id}#{inquiry_id}#{job.sla_round}#{alert_index}#{recipient}"
-        compose = functools.partial(compose_alert, store, inquiry, kind, alert_index, recipient)
-        outcomes.append(send_once(delivery_id, compose))
+        key = delivery_id("alert", store_id, inquiry_id, job.sla_round, alert_index, recipient)
+        outcomes.append(
+            send_once(key, functools.partial(draft_alert, store, inquiry, kind, alert_index, recipient))
+        )
     metrics.add_metric(name="SlaAlertsSent", unit="Count", value=sum(1 for o in outcomes if o.now))
-    logger.info("sla alert delivered", extra={"store_id": store_id, "inquiry_id": inquiry_id, "kind": kind})
+    logger.info("sla alert delivered", extra={"kind": kind})
     return "sent" if outcomes else "no_recipients"
 
 
@@ -165,8 +159,8 @@ def deliver_digest(store_id: str, digest_id: str) -> str:
     # got that alert on its own.
     escalated = any(row["kind"] == sla.ESCALATION for row in rows)
     for recipient in _staff_recipients(store, sla.ESCALATION if escalated else sla.REMINDER):
-        compose = functools.partial(compose_digest, store, digest_id, rows, recipient)
-        outcomes.append(send_once(f"digest#{store_id}#{digest_id}#{recipient}", compose))
+        draft = functools.partial(draft_digest, store, digest_id, rows, recipient)
+        outcomes.append(send_once(delivery_id("digest", store_id, digest_id, recipient), draft))
     return "sent" if outcomes else "no_recipients"
 
 
@@ -181,16 +175,13 @@ def _digest_row(store: Store, inquiry: Inquiry, kind: str) -> dict[str, Any]:
     }
 
 
-def compose_digest(store: Store, digest_id: str, rows: list[dict[str, Any]], recipient: str) -> OutboundEmail:
-    context = {"store": {"name": store.name}, "rows": rows, "count": len(rows)}
-    rendered = render(digests.DIGEST_KIND, store.default_locale, context, store_id=store.store_id)
-    return build_email(
+def draft_digest(store: Store, digest_id: str, rows: list[dict[str, Any]], recipient: str) -> Draft:
+    return Draft(
         kind=digests.DIGEST_KIND,
-        sender=store.sender,
-        sender_name=store.name,
-        recipient=recipient,
-        recipient_name=None,
-        rendered=rendered,
+        store=store,
+        locale=store.default_locale,
+        to=recipient,
+        to_name=None,
+        context={"rows": rows, "count": len(rows)},
         reference=f"{digest_id.replace('#', '.')}.{store.store_id}",
-        sent_at=clock.now(),
     )

@@ -1,0 +1,50 @@
+"""The one email skeleton: every email, whatever its kind, is composed here.
+
+A `Draft` says what to send (kind, store, recipient, the template's context, the reference its
+Message-ID derives from); `compose` renders the kind's templates in the recipient's locale with the
+store in the context and builds the MIME message (multipart text + HTML, the kind header, RFC 3834
+headers for automated mail). What every email of a class carries is added here, once: marketing's
+legal footer and RFC 8058 List-Unsubscribe headers belong in this function, not in each template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from omotenashi.domain import OutboundEmail, Store
+from omotenashi.messaging.mime import build_email
+from omotenashi.messaging.templates import render
+
+
+@dataclass(frozen=True)
+class Draft:
+    kind: str
+    store: Store
+    locale: str
+    to: str
+    to_name: str | None
+    context: Mapping[str, Any]
+    reference: str  # unique per email of the kind: the Message-ID derives from it
+    automated: bool = True  # False for a person's words (a staff reply): no Auto-Submitted
+    headers: Mapping[str, str] = field(default_factory=dict)  # threading (In-Reply-To, References)
+
+
+def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
+    store = draft.store
+    context = {"store": {"name": store.name, "sender": store.sender}, **draft.context}
+    rendered = render(draft.kind, draft.locale, context, store_id=store.store_id)
+    return build_email(
+        kind=draft.kind,
+        sender=store.sender,
+        sender_name=store.name,
+        recipient=draft.to,
+        recipient_name=draft.to_name,
+        rendered=rendered,
+        reference=draft.reference,
+        sent_at=sent_at,
+        automated=draft.automated,
+        extra_headers=dict(draft.headers),
+    )
