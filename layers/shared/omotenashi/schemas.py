@@ -5,9 +5,10 @@ They drive request validation (422 naming each bad field) and the OpenAPI docume
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from omotenashi.logic.addresses import is_valid_email
 
@@ -25,14 +26,50 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# Header field values (RFC 7230 field-value): visible characters, space and TAB, no line breaks.
+_HEADER_VALUE_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+# Header field names: an RFC 7230 token. Anything else (an empty name above all, which DynamoDB
+# refuses as an attribute name) could be stored and never read back.
+HEADER_NAME_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}$"
+_HEADER_NAME = re.compile(HEADER_NAME_PATTERN)
+MAX_HEADER_VALUE = 2000
+
+
+def _describe(character: str) -> str:
+    return f"U+{ord(character):04X}"
+
+
 def _single_line(value: str) -> str:
     if any(ch in value for ch in "\r\n\x00"):
         raise ValueError("must be a single line")
     return value
 
 
+def _source_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Header names must be tokens and values single lines: both are stored as a DynamoDB map and
+    read back by loop protection, so what would not survive the round trip is refused here."""
+    for name, value in (headers or {}).items():
+        if not _HEADER_NAME.fullmatch(name):
+            shown = name if len(name) <= 40 else name[:40] + "..."
+            raise ValueError(
+                f"header name {shown!r} must be 1-200 token characters "
+                "(A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~)"
+            )
+        found = _HEADER_VALUE_FORBIDDEN.search(value)
+        if found:
+            raise ValueError(
+                f"header {name} must be one line without control characters "
+                f"(found {_describe(found.group())})"
+            )
+    return headers
+
+
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+HeaderName = Annotated[
+    str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": HEADER_NAME_PATTERN})
+]
+HeaderValue = Annotated[str, StringConstraints(max_length=MAX_HEADER_VALUE)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
 ChannelName = Literal["web_form", "email", "chat", "line", "sms", "social", "phone"]
@@ -61,13 +98,7 @@ class InquiryIn(BaseModel):
         default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
     )
     priority: PriorityName | None = Field(default=None, description="Defaults to normal.")
-    headers: (
-        dict[
-            Annotated[str, StringConstraints(max_length=200)],
-            Annotated[str, StringConstraints(max_length=2000)],
-        ]
-        | None
-    ) = Field(
+    headers: Annotated[dict[HeaderName, HeaderValue] | None, AfterValidator(_source_headers)] = Field(
         default=None,
         max_length=100,
         description="For channel email: the original message's headers (loop protection reads them).",

@@ -1,0 +1,105 @@
+"""Defects found by a black-box probe: what the API accepts it must be able to read back and use.
+
+Every accepted edge input goes the whole way (POST, GET, staff reply, close, follow-up, SLA sweep,
+auto-reply); every refused one answers 422 naming the field and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import assert_nothing_written, auto_replies
+from tests.support import call, inquiry_body
+
+PATH = "/v1/inquiries"
+
+
+def _round_trip(stack: Any, body: dict[str, Any]) -> dict[str, Any]:
+    created = call(stack, "POST", PATH, raw=json.dumps(body).encode())
+    assert created.status == 202, created.text
+    inquiry_id = created.json["inquiry_id"]
+    view = call(stack, "GET", f"{PATH}/{inquiry_id}")
+    assert view.status == 200, view.text
+    stack.drain()
+    assert len(auto_replies(stack, inquiry_id)) == 1  # the auto-reply went
+    stack.advance(3 * 24 * 3600)  # the SLA sweep reads it (breach and escalation alerts)
+    reply = call(
+        stack, "POST", f"{PATH}/{inquiry_id}/replies", {"author": "sato@shop.example", "message": "OK"}
+    )
+    assert reply.status == 201, reply.text
+    closed = call(stack, "POST", f"{PATH}/{inquiry_id}/close")
+    assert closed.status == 200, closed.text
+    follow_up = call(stack, "POST", f"{PATH}/{inquiry_id}/messages", {"message": "もう一つ"})
+    assert follow_up.status == 201, follow_up.text
+    assert stack.advance(3 * 24 * 3600)
+    final = call(stack, "GET", f"{PATH}/{inquiry_id}")
+    assert final.status == 200, final.text
+    return dict(final.json)
+
+
+def _refused(stack: Any, body: dict[str, Any], field: str) -> None:
+    reply = call(stack, "POST", PATH, raw=json.dumps(body).encode())
+    assert reply.status == 422, reply.text
+    names = [f["field"] for f in reply.json["error"]["fields"]]
+    assert any(name == field or name.startswith(field + ".") for name in names), names
+    assert_nothing_written(stack)
+
+
+# --- 1. source headers: never store what cannot be read back ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"": "x"},
+        {"Bad Name": "x"},
+        {"Subject:": "x"},
+        {"X-Caf\u00e9": "x"},
+        {"X-A\n": "x"},
+        {"x" * 201: "x"},
+        {"X-A": "line\r\nInjected: yes"},
+        {"X-A": "nul\x00"},
+        {"X-A": "vt\x0b"},
+        {"X-A": "nel\x85"},
+        {"X-A": "ls\u2028"},
+    ],
+)
+def test_unusable_source_headers_are_refused(stack, headers):
+    _refused(stack, inquiry_body(channel="email", headers=headers), "headers")
+
+
+def test_empty_header_name_no_longer_poisons_the_inquiry(stack):
+    # The probe's case: it answered 202, then 500 on every read and crashed the SLA sweep.
+    reply = call(stack, "POST", PATH, inquiry_body(headers={"": "x"}))
+    assert reply.status == 422, reply.text
+    assert reply.json["error"]["fields"][0]["field"] == "headers"
+    stack.advance(3 * 24 * 3600)  # nothing stored, so the sweep has nothing to trip on
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Token!#$%&'*+.^_`|~": "all token characters"},
+        {"attribute_values": "a", "as_dict": "b", "null": "c"},  # PynamoDB's own names
+        {"X-Empty": ""},
+        {"X-Tab": "a\tb", "X-Unicode": "配送 😀"},
+        {f"X-H{i}": "v" * 2000 for i in range(100)},
+        {"x" * 200: "longest name"},
+        {},
+    ],
+)
+def test_edge_source_headers_round_trip(stack, headers):
+    _round_trip(stack, inquiry_body(channel="email", headers=headers))
+
+
+def test_loop_protection_still_reads_stored_headers(stack):
+    created = call(
+        stack, "POST", PATH, inquiry_body(channel="email", headers={"Auto-Submitted": "auto-replied"})
+    )
+    assert created.status == 202
+    stack.drain()
+    view = call(stack, "GET", f"{PATH}/{created.json['inquiry_id']}").json
+    assert view["auto_reply"] == "suppressed"
