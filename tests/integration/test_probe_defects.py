@@ -103,3 +103,66 @@ def test_loop_protection_still_reads_stored_headers(stack):
     stack.drain()
     view = call(stack, "GET", f"{PATH}/{created.json['inquiry_id']}").json
     assert view["auto_reply"] == "suppressed"
+
+
+# --- 3. control characters: refused in single-line fields and bodies, never in a display name --
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"customer": {"email": "taro@example.jp", "name": "山田\x0b太郎"}}, "customer.name"),
+        (
+            {"customer": {"email": "taro@example.jp", "name": "山田\u2028Bcc: x@evil.example"}},
+            "customer.name",
+        ),
+        ({"customer": {"email": "taro@example.jp", "name": "\u202eodaraT"}}, "customer.name"),
+        ({"subject": "配送\x0cについて"}, "subject"),
+        ({"subject": "配送\x85について"}, "subject"),
+        ({"subject": "配送\u2029について"}, "subject"),
+        ({"message": "いつ\x1b[31m届きますか"}, "message"),
+        ({"message": "いつ\x85届きますか"}, "message"),
+    ],
+)
+def test_control_characters_are_refused(stack, overrides, field):
+    _refused(stack, inquiry_body(**overrides), field)
+
+
+def test_control_characters_refused_in_replies_and_follow_ups(stack):
+    inquiry_id = call(stack, "POST", PATH, inquiry_body()).json["inquiry_id"]
+    for route, body in [
+        ("replies", {"author": "sato@shop.example", "message": "お待たせ\x0cしました"}),
+        ("messages", {"message": "まだ\x85ですか"}),
+    ]:
+        reply = call(stack, "POST", f"{PATH}/{inquiry_id}/{route}", body)
+        assert reply.status == 422, reply.text
+        assert [f["field"] for f in reply.json["error"]["fields"]] == ["message"]
+    assert call(stack, "GET", f"{PATH}/{inquiry_id}").json["status"] == "open"
+
+
+def test_real_text_round_trips(stack):
+    view = _round_trip(
+        stack,
+        inquiry_body(
+            customer={"email": "taro@example.jp", "name": "Ali\u200f \U0001f469\u200d\U0001f4bb O'Brien"},
+            subject="Re: 注文 #1001 について 😀",
+            message="一行目\r\n二行目\n\t字下げ",
+        ),
+    )
+    assert view["message"] == "一行目\r\n二行目\n\t字下げ"
+
+
+def test_a_stored_name_with_controls_still_gets_a_clean_auto_reply(stack):
+    """Defence in depth: a name stored before the API refused controls must not dead-letter the
+    auto-reply nor reach the To header."""
+    from omotenashi.dal.tables import InquiryItem
+
+    inquiry_id = call(stack, "POST", PATH, inquiry_body()).json["inquiry_id"]
+    item = InquiryItem.get("demo", inquiry_id)
+    item.customer_name = "山田\x0b太郎\u2028Bcc: x@evil.example"
+    item.save()
+    stack.drain()
+    (sent,) = auto_replies(stack, inquiry_id)
+    assert sent["to"] == ["taro@example.jp"]
+    assert "\x0b" not in sent["headers"]["To"] and "\u2028" not in sent["headers"]["To"]
+    assert "Bcc" not in sent["headers"]

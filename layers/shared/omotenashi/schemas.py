@@ -26,6 +26,15 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# Text rules. Every C0 and C1 control (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) and lone
+# surrogates are refused everywhere text is stored, except TAB, LF and CR in multi-line bodies
+# (browsers submit textarea line breaks as CRLF). Single-line fields (names, subjects) also refuse
+# TAB, the line and paragraph separators U+2028/U+2029 (which str.splitlines() and Python's email
+# headers treat as line breaks) and the bidi embeddings, overrides and isolates U+202A-U+202E and
+# U+2066-U+2069 (they make a name or subject read differently from what it is). LRM/RLM, ZWJ and
+# other format characters stay: real names and emoji use them.
+_SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Header field values (RFC 7230 field-value): visible characters, space and TAB, no line breaks.
 _HEADER_VALUE_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 # Header field names: an RFC 7230 token. Anything else (an empty name above all, which DynamoDB
@@ -39,9 +48,25 @@ def _describe(character: str) -> str:
     return f"U+{ord(character):04X}"
 
 
+def forbidden_character(value: str, *, multi_line: bool = False) -> str | None:
+    """The first character the text rules above refuse, as U+XXXX, or None."""
+    found = (_MULTI_LINE_FORBIDDEN if multi_line else _SINGLE_LINE_FORBIDDEN).search(value)
+    return _describe(found.group()) if found else None
+
+
 def _single_line(value: str) -> str:
-    if any(ch in value for ch in "\r\n\x00"):
-        raise ValueError("must be a single line")
+    found = forbidden_character(value)
+    if found:
+        raise ValueError(f"must be a single line without control characters (found {found})")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    found = forbidden_character(value, multi_line=True)
+    if found:
+        raise ValueError(
+            f"must not contain control characters other than line breaks and tabs (found {found})"
+        )
     return value
 
 
@@ -92,7 +117,12 @@ class InquiryIn(BaseModel):
     customer: CustomerIn
     channel: ChannelName
     subject: Annotated[ShortText, AfterValidator(_not_blank)]
-    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+    message: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=10_000),
+        AfterValidator(_multi_line),
+        AfterValidator(_not_blank),
+    ]
     order_id: Identifier | None = None
     external_id: Identifier | None = Field(
         default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
@@ -166,7 +196,12 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     author: Email = Field(description="The staff member answering (recorded, not shown to the customer).")
-    message: Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_not_blank)]
+    message: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=20_000),
+        AfterValidator(_multi_line),
+        AfterValidator(_not_blank),
+    ]
 
 
 class ReplyCreated(BaseModel):
@@ -184,7 +219,12 @@ class MessageCreated(BaseModel):
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+    message: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=10_000),
+        AfterValidator(_multi_line),
+        AfterValidator(_not_blank),
+    ]
 
 
 class MessageJob(BaseModel):

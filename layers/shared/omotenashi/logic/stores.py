@@ -85,8 +85,10 @@ def new_secret(now: datetime) -> SigningSecret:
 def validate_store(store: Store) -> None:
     if not STORE_ID_PATTERN.match(store.store_id):
         raise InvalidStore("store_id must be 1-63 of a-z, 0-9, '-', '_' and start with a letter or digit")
-    if not 1 <= len(store.name.strip()) <= 100 or any(ch in store.name for ch in "\r\n\x00"):
-        raise InvalidStore("name must be 1-100 characters on one line")
+    from omotenashi.schemas import forbidden_character  # lazily: pydantic is not needed to authenticate
+
+    if not 1 <= len(store.name.strip()) <= 100 or forbidden_character(store.name):
+        raise InvalidStore("name must be 1-100 characters on one line, without control characters")
     if store.default_locale not in LOCALES:
         raise InvalidStore("default_locale must be ja or en")
     try:
