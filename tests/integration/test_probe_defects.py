@@ -166,3 +166,16 @@ def test_a_stored_name_with_controls_still_gets_a_clean_auto_reply(stack):
     assert sent["to"] == ["taro@example.jp"]
     assert "\x0b" not in sent["headers"]["To"] and "\u2028" not in sent["headers"]["To"]
     assert "Bcc" not in sent["headers"]
+
+
+# --- 2. email addresses: dot-atom local parts ---------------------------------------------------
+
+
+@pytest.mark.parametrize("address", [".a@x.jp", "a.@x.jp", "a.b.@x.jp", "a..b@x.jp"])
+def test_misplaced_dots_in_email_are_refused(stack, address):
+    _refused(stack, inquiry_body(customer={"email": address, "name": "山田"}), "customer.email")
+
+
+def test_plus_addressing_and_subdomains_still_accepted(stack):
+    reply = call(stack, "POST", PATH, inquiry_body(customer={"email": "taro.y+shop@mail.example.co.jp"}))
+    assert reply.status == 202, reply.text
