@@ -1,18 +1,21 @@
-"""Defects found by a black-box probe: what the API accepts it must be able to read back and use.
+"""Defects found by a black-box probe.
 
-Every accepted edge input goes the whole way (POST, GET, staff reply, close, follow-up, SLA sweep,
-auto-reply); every refused one answers 422 naming the field and writes nothing.
+What the API accepts it must be able to read back and use: every accepted edge input goes the whole
+way (POST, GET, auto-reply, SLA sweep, staff reply, close, follow-up); every refused one answers 422
+naming the field and writes nothing. Random store ids cost bounded memory; the OpenAPI document
+states the limits the API enforces.
 """
 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from tests.integration.helpers import assert_nothing_written, auto_replies
-from tests.support import call, inquiry_body
+from tests.support import aws_calls, call, inquiry_body
 
 PATH = "/v1/inquiries"
 
@@ -179,3 +182,68 @@ def test_misplaced_dots_in_email_are_refused(stack, address):
 def test_plus_addressing_and_subdomains_still_accepted(stack):
     reply = call(stack, "POST", PATH, inquiry_body(customer={"email": "taro.y+shop@mail.example.co.jp"}))
     assert reply.status == 202, reply.text
+
+
+# --- 4. random store ids: bounded cache, unknown ids cached briefly ----------------------------
+
+
+def test_random_store_ids_cost_bounded_memory_and_repeats_cost_no_read(stack, monkeypatch):
+    import secrets
+
+    from omotenashi.logic.stores import directory
+
+    monkeypatch.setattr(directory, "max_misses", 16)
+    assert call(stack, "POST", PATH, inquiry_body()).status == 202  # demo is cached
+    for _ in range(40):
+        assert call(stack, "POST", PATH, inquiry_body(), store="x" + secrets.token_hex(6)).status == 401
+    assert len(directory) <= 16 + 1
+    with aws_calls() as calls:
+        assert call(stack, "GET", "/v1/inquiries/inq_nothere", store="flood").status == 401
+        assert calls.count("dynamodb", "GetItem") == 1  # a new unknown id: one read, not two
+    with aws_calls() as calls:
+        for _ in range(5):
+            assert call(stack, "GET", "/v1/inquiries/inq_nothere", store="flood").status == 401
+        assert call(stack, "GET", "/v1/inquiries/inq_nothere").status == 404  # demo: still cached
+        assert calls.count("dynamodb", "GetItem") == 1  # the inquiry read only
+
+
+def test_store_created_after_a_miss_works_at_once_in_the_same_process(stack):
+    from datetime import UTC, datetime
+
+    from omotenashi.logic.stores import create_store
+
+    assert call(stack, "POST", PATH, inquiry_body(), store="kyoto", secret="kyoto-secret").status == 401
+    create_store(
+        store_id="kyoto",
+        name="京都店",
+        sender="shop@demo.example",
+        staff_addresses=("staff@demo.example",),
+        default_locale="ja",
+        time_zone="Asia/Tokyo",
+        sla_hours=24,
+        now=datetime.now(UTC),
+        secret_value="kyoto-secret",
+    )
+    assert call(stack, "POST", PATH, inquiry_body(), store="kyoto", secret="kyoto-secret").status == 202
+
+
+def test_secret_rotated_elsewhere_works_after_a_mismatch(stack, monkeypatch):
+    """Another process (the ops CLI) rotates the secret: this instance's cache still holds the old
+    one, and a request signed with the new secret refreshes it early."""
+    from datetime import UTC, datetime
+
+    from omotenashi.dal import stores as store_data
+    from omotenashi.logic import stores as stores_module
+    from omotenashi.logic.stores import REFRESH_AFTER_MISMATCH_SECONDS, new_secret
+
+    assert call(stack, "POST", PATH, inquiry_body()).status == 202  # demo is cached
+    old = store_data.get_store("demo")
+    assert old is not None
+    rotated = new_secret(datetime.now(UTC))
+    store_data.replace_secrets("demo", (*old.secrets, rotated), datetime.now(UTC))  # no cache clear
+    real = stores_module.time.monotonic
+    later = real() + REFRESH_AFTER_MISMATCH_SECONDS
+    monkeypatch.setattr(stores_module, "time", SimpleNamespace(monotonic=lambda: later))
+    body = inquiry_body(external_id="after-rotation")
+    assert call(stack, "POST", PATH, body, secret=rotated.value).status == 202
+    assert call(stack, "POST", PATH, inquiry_body(external_id="old-secret")).status == 202  # both valid
