@@ -69,7 +69,10 @@ def create_inquiry(
         str | None,
         Header(
             alias="Idempotency-Key",
-            description="1-255 printable characters; same key + same body within 24 h = same answer.",
+            description="1-255 printable ASCII characters; same key + same body within 24 h = same answer.",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x20-\x7e]+$",
         ),
     ] = None,
 ) -> Response[InquiryAccepted]:
@@ -116,7 +119,16 @@ def _inquiry_id(inquiry_id: str) -> str:
 def reply_to_inquiry(
     inquiry_id: InquiryIdPath,
     reply: Annotated[ReplyIn, Body(embed=False)],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="1-255 printable ASCII characters; same key + same body within 24 h = same answer.",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x20-\x7e]+$",
+        ),
+    ] = None,
 ) -> Response[ReplyCreated]:
     result = replies.add_reply(
         current_store(app),
@@ -158,7 +170,16 @@ def close_inquiry(inquiry_id: InquiryIdPath) -> InquiryOut:
 def customer_follow_up(
     inquiry_id: InquiryIdPath,
     message: Annotated[FollowUpIn, Body(embed=False)],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="1-255 printable ASCII characters; same key + same body within 24 h = same answer.",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x20-\x7e]+$",
+        ),
+    ] = None,
 ) -> Response[MessageCreated]:
     result = replies.follow_up(
         current_store(app),

@@ -247,3 +247,45 @@ def test_secret_rotated_elsewhere_works_after_a_mismatch(stack, monkeypatch):
     body = inquiry_body(external_id="after-rotation")
     assert call(stack, "POST", PATH, body, secret=rotated.value).status == 202
     assert call(stack, "POST", PATH, inquiry_body(external_id="old-secret")).status == 202  # both valid
+
+
+# --- 5. the OpenAPI document states the limits the API enforces ---------------------------------
+
+
+def test_openapi_documents_email_format_and_idempotency_key_limits(stack):
+    import re
+
+    reply = call(stack, "GET", "/v1/openapi.json", sign=False)
+    assert reply.status == 200, reply.text
+    document = reply.json
+    schemas = document["components"]["schemas"]
+    assert schemas["CustomerIn"]["properties"]["email"]["format"] == "email"
+    assert schemas["ReplyIn"]["properties"]["author"]["format"] == "email"
+
+    headers = next(s for s in schemas["InquiryIn"]["properties"]["headers"]["anyOf"] if s["type"] == "object")
+    names = headers["propertyNames"]
+    assert re.fullmatch(names["pattern"], "Auto-Submitted") and not re.fullmatch(names["pattern"], "Bad Name")
+    assert names["minLength"] == 1 and headers["maxProperties"] == 100
+
+    keys = [
+        parameter
+        for path in document["paths"].values()
+        for operation in path.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key"
+    ]
+    assert len(keys) == 3  # create, reply, follow-up
+    for parameter in keys:
+        (schema,) = [s for s in parameter["schema"]["anyOf"] if s["type"] == "string"]
+        assert (schema["minLength"], schema["maxLength"]) == (1, 255)
+        assert re.fullmatch(schema["pattern"], "order-1001 ~!")
+        assert not re.fullmatch(schema["pattern"], "キー") and not re.fullmatch(schema["pattern"], "a\tb")
+
+
+def test_idempotency_keys_at_the_limits_still_work(stack):
+    for key in ("k", "~" * 255, "with space"):
+        first = call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": key})
+        again = call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": key})
+        assert first.status == again.status == 202, first.text
+        assert first.json == again.json
+    assert call(stack, "POST", PATH, inquiry_body(), headers={"Idempotency-Key": "x" * 256}).status == 400

@@ -89,12 +89,31 @@ def _source_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     return headers
 
 
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
-HeaderName = Annotated[
-    str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": HEADER_NAME_PATTERN})
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email),
+    Field(json_schema_extra={"format": "email"}),
 ]
-HeaderValue = Annotated[str, StringConstraints(max_length=MAX_HEADER_VALUE)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+MAX_HEADERS = 100
+# Documented as validated: names are tokens (propertyNames), values strings of at most 2000.
+SourceHeaders = Annotated[
+    dict[str, Annotated[str, StringConstraints(max_length=MAX_HEADER_VALUE)]],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_HEADERS,
+            "propertyNames": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": HEADER_NAME_PATTERN,
+            },
+            "additionalProperties": {"type": "string", "maxLength": MAX_HEADER_VALUE},
+        }
+    ),
+]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
 ChannelName = Literal["web_form", "email", "chat", "line", "sms", "social", "phone"]
@@ -128,9 +147,9 @@ class InquiryIn(BaseModel):
         default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
     )
     priority: PriorityName | None = Field(default=None, description="Defaults to normal.")
-    headers: Annotated[dict[HeaderName, HeaderValue] | None, AfterValidator(_source_headers)] = Field(
+    headers: Annotated[SourceHeaders | None, AfterValidator(_source_headers)] = Field(
         default=None,
-        max_length=100,
+        max_length=MAX_HEADERS,
         description="For channel email: the original message's headers (loop protection reads them).",
     )
 
