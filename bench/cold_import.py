@@ -137,7 +137,7 @@ def provision(endpoint: str) -> dict[str, str]:
         POWERTOOLS_METRICS_DISABLED="true",
     )
     from omotenashi.dal import aws
-    from omotenashi.logic.stores import directory
+    from omotenashi.logic.core.directory import directory
     from omotenashi.settings import reset_settings
     from omotenashi_local import provision as local
 

@@ -26,7 +26,7 @@ def aws() -> Iterator[None]:
     from moto import mock_aws
 
     from omotenashi.dal import aws as aws_clients
-    from omotenashi.logic.stores import directory
+    from omotenashi.logic.core.directory import directory
     from omotenashi.settings import reset_settings
 
     saved = dict(os.environ)

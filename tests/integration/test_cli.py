@@ -78,7 +78,7 @@ def test_create_show_and_rotate(stack, table, capsys):
     assert (
         call(stack, "POST", "/v1/inquiries", inquiry_body(), store="kyoto", secret=third_secret).status == 202
     )
-    from omotenashi.logic.stores import directory
+    from omotenashi.logic.core.directory import directory
 
     directory.clear()
     assert (

@@ -84,7 +84,7 @@ def _dumps(value, indent):
 
 def test_keys_are_scoped_per_store(stack):
     from omotenashi import clock
-    from omotenashi.logic.stores import create_store
+    from omotenashi.logic.core.store_admin import create_store
 
     create_store(
         store_id="other",

@@ -56,7 +56,7 @@ def test_reply_due_uses_store_sla_hours(stack):
 
 
 def stack_directory_clear() -> None:
-    from omotenashi.logic.stores import directory
+    from omotenashi.logic.core.directory import directory
 
     directory.clear()
 
@@ -67,7 +67,7 @@ def test_unknown_inquiry_is_404(stack):
 
 
 def test_other_store_cannot_read_inquiry(stack):
-    from omotenashi.logic.stores import create_store
+    from omotenashi.logic.core.store_admin import create_store
 
     create_store(
         store_id="other",

@@ -38,7 +38,7 @@ def test_reply_validation(stack, inquiry_id, body, field):
 
 
 def test_reply_to_unknown_or_foreign_inquiry_is_404(stack, inquiry_id):
-    from omotenashi.logic.stores import create_store
+    from omotenashi.logic.core.store_admin import create_store
 
     create_store(
         store_id="other",

@@ -144,6 +144,6 @@ def verify_sender_domain(domain: str, region: str) -> None:
 
 def seed_demo_store(secret: str) -> None:
     from omotenashi import clock
-    from omotenashi.logic.stores import create_store
+    from omotenashi.logic.core.store_admin import create_store
 
     create_store(**DEMO_STORE, now=clock.now(), secret_value=secret)  # type: ignore[arg-type]

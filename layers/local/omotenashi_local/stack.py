@@ -14,7 +14,7 @@ from typing import Any
 
 from omotenashi import clock
 from omotenashi.dal import aws
-from omotenashi.logic.stores import directory
+from omotenashi.logic.core.directory import directory
 from omotenashi.settings import reset_settings
 from omotenashi_local import outbox, provision
 from omotenashi_local.runtime import FunctionPool, SqsPoller, api_gateway_event, scheduled_event

@@ -68,7 +68,7 @@ def _print(value: Any) -> None:
 
 def cmd_create(args: argparse.Namespace) -> int:
     from omotenashi.dal.stores import StoreExists
-    from omotenashi.logic.stores import InvalidStore, create_store
+    from omotenashi.logic.core.store_admin import InvalidStore, create_store
 
     _configure_tables(args)
     try:
@@ -117,7 +117,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
-    from omotenashi.logic.stores import rotate_secret
+    from omotenashi.logic.core.store_admin import rotate_secret
 
     _configure_tables(args)
     try:
@@ -138,7 +138,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
 def cmd_set_policy(args: argparse.Namespace) -> int:
     from omotenashi.dal.stores import policy_document
-    from omotenashi.logic.stores import InvalidStore, set_policy
+    from omotenashi.logic.core.store_admin import InvalidStore, set_policy
 
     _configure_tables(args)
     with open(args.file, encoding="utf-8") as handle:

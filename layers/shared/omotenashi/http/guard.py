@@ -21,8 +21,8 @@ from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import Store
 from omotenashi.http.errors import error_body, proxy_response
 from omotenashi.logic.core import signing
+from omotenashi.logic.core.directory import STORE_ID_PATTERN, directory
 from omotenashi.logic.core.errors import AuthenticationFailed
-from omotenashi.logic.stores import STORE_ID_PATTERN, directory
 from omotenashi.observability import logger
 
 MAX_BODY_BYTES = 256 * 1024

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -10,6 +11,18 @@ from email.utils import format_datetime
 
 from omotenashi.domain import OutboundEmail
 from omotenashi.messaging.templates import RenderedMessage
+
+# Controls, lone surrogates, line separators and bidi overrides: never part of a display name.
+_DISPLAY_NAME_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def display_name(name: str | None) -> str:
+    """A name safe for a From or To header. The API refuses such characters in names already; this
+    is defence in depth for data stored before it did (or written by other paths): Python's email
+    package raises on a name holding VT, FF, NEL or U+2028, which would dead-letter the email."""
+    if not name:
+        return ""
+    return " ".join(_DISPLAY_NAME_UNSAFE.sub(" ", name).split())
 
 
 def domain_of(address: str) -> str:
@@ -37,9 +50,9 @@ def build_email(
 ) -> OutboundEmail:
     message = EmailMessage(policy=SMTP)
     local, _, domain = sender.partition("@")
-    message["From"] = Address(display_name=sender_name or "", username=local, domain=domain)
+    message["From"] = Address(display_name=display_name(sender_name), username=local, domain=domain)
     to_local, _, to_domain = recipient.partition("@")
-    message["To"] = Address(display_name=recipient_name or "", username=to_local, domain=to_domain)
+    message["To"] = Address(display_name=display_name(recipient_name), username=to_local, domain=to_domain)
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(sent_at)
     message_id = message_id_for(kind, reference, sender)

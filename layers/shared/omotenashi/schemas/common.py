@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
 
 from omotenashi.addresses import is_valid_email
 
@@ -22,14 +23,94 @@ def not_blank(value: str) -> str:
     return value
 
 
+# Text rules. Every C0 and C1 control (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) and lone
+# surrogates are refused everywhere text is stored, except TAB, LF and CR in multi-line bodies
+# (browsers submit textarea line breaks as CRLF). Single-line fields (names, subjects) also refuse
+# TAB, the line and paragraph separators U+2028/U+2029 (which str.splitlines() and Python's email
+# headers treat as line breaks) and the bidi embeddings, overrides and isolates U+202A-U+202E and
+# U+2066-U+2069 (they make a name or subject read differently from what it is). LRM/RLM, ZWJ and
+# other format characters stay: real names and emoji use them.
+_SINGLE_LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Header field values (RFC 7230 field-value): visible characters, space and TAB, no line breaks.
+_HEADER_VALUE_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+# Header field names: an RFC 7230 token. Anything else (an empty name above all, which DynamoDB
+# refuses as an attribute name) could be stored and never read back.
+HEADER_NAME_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}$"
+_HEADER_NAME = re.compile(HEADER_NAME_PATTERN)
+MAX_HEADER_VALUE = 2000
+
+
+def _describe(character: str) -> str:
+    return f"U+{ord(character):04X}"
+
+
+def forbidden_character(value: str, *, multi_line: bool = False) -> str | None:
+    """The first character the text rules above refuse, as U+XXXX, or None."""
+    found = (_MULTI_LINE_FORBIDDEN if multi_line else _SINGLE_LINE_FORBIDDEN).search(value)
+    return _describe(found.group()) if found else None
+
+
 def _single_line(value: str) -> str:
-    if any(ch in value for ch in "\r\n\x00"):
-        raise ValueError("must be a single line")
+    found = forbidden_character(value)
+    if found:
+        raise ValueError(f"must be a single line without control characters (found {found})")
     return value
 
 
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+def multi_line(value: str) -> str:
+    found = forbidden_character(value, multi_line=True)
+    if found:
+        raise ValueError(
+            f"must not contain control characters other than line breaks and tabs (found {found})"
+        )
+    return value
+
+
+def source_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Header names must be tokens and values single lines: both are stored as a DynamoDB map and
+    read back by loop protection, so what would not survive the round trip is refused here."""
+    for name, value in (headers or {}).items():
+        if not _HEADER_NAME.fullmatch(name):
+            shown = name if len(name) <= 40 else name[:40] + "..."
+            raise ValueError(
+                f"header name {shown!r} must be 1-200 token characters "
+                "(A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~)"
+            )
+        found = _HEADER_VALUE_FORBIDDEN.search(value)
+        if found:
+            raise ValueError(
+                f"header {name} must be one line without control characters "
+                f"(found {_describe(found.group())})"
+            )
+    return headers
+
+
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email),
+    Field(json_schema_extra={"format": "email"}),
+]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+MAX_HEADERS = 100
+# Documented as validated: names are tokens (propertyNames), values strings of at most 2000.
+SourceHeaders = Annotated[
+    dict[str, Annotated[str, StringConstraints(max_length=MAX_HEADER_VALUE)]],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_HEADERS,
+            "propertyNames": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": HEADER_NAME_PATTERN,
+            },
+            "additionalProperties": {"type": "string", "maxLength": MAX_HEADER_VALUE},
+        }
+    ),
+]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
 

@@ -8,7 +8,16 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from omotenashi.domain import AutoReplyState, Channel, InquiryStatus, Locale, Priority
-from omotenashi.schemas.common import Email, Identifier, ShortText, not_blank
+from omotenashi.schemas.common import (
+    MAX_HEADERS,
+    Email,
+    Identifier,
+    ShortText,
+    SourceHeaders,
+    multi_line,
+    not_blank,
+    source_headers,
+)
 
 
 class CustomerIn(BaseModel):
@@ -26,21 +35,20 @@ class InquiryIn(BaseModel):
     customer: CustomerIn
     channel: Channel
     subject: Annotated[ShortText, AfterValidator(not_blank)]
-    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(not_blank)]
+    message: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=10_000),
+        AfterValidator(multi_line),
+        AfterValidator(not_blank),
+    ]
     order_id: Identifier | None = None
     external_id: Identifier | None = Field(
         default=None, description="The storefront's own id; deduplicates when no Idempotency-Key is sent."
     )
     priority: Priority | None = Field(default=None, description="Defaults to normal.")
-    headers: (
-        dict[
-            Annotated[str, StringConstraints(max_length=200)],
-            Annotated[str, StringConstraints(max_length=2000)],
-        ]
-        | None
-    ) = Field(
+    headers: Annotated[SourceHeaders | None, AfterValidator(source_headers)] = Field(
         default=None,
-        max_length=100,
+        max_length=MAX_HEADERS,
         description="For channel email: the original message's headers (loop protection reads them).",
     )
 
@@ -84,7 +92,12 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     author: Email = Field(description="The staff member answering (recorded, not shown to the customer).")
-    message: Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(not_blank)]
+    message: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=20_000),
+        AfterValidator(multi_line),
+        AfterValidator(not_blank),
+    ]
 
 
 class ReplyCreated(BaseModel):
@@ -102,4 +115,9 @@ class MessageCreated(BaseModel):
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    message: Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(not_blank)]
+    message: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=10_000),
+        AfterValidator(multi_line),
+        AfterValidator(not_blank),
+    ]

@@ -34,6 +34,9 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         description="1-255 printable ASCII characters; the same key and body within 24 h answers "
         "as the first call did, with no new effect.",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x20-\x7e]+$",
     ),
 ]
 _UNKNOWN_INQUIRY = not_found("inquiry")

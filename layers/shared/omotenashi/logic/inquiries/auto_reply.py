@@ -14,11 +14,10 @@ from typing import Literal
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.domain import Inquiry, Store
-from omotenashi.logic.core import jobs
+from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.core.rate_limit import admit_auto_reply
 from omotenashi.logic.inquiries.loop_protection import automated_reason
-from omotenashi.logic.stores import directory
 from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime
 from omotenashi.observability import logger, metrics
@@ -77,9 +76,7 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
     if inquiry.auto_reply_state in ("sent", "suppressed"):
         logger.info("auto-reply already done")
         return AutoReplyResult("already_done")
-    store = directory.get(store_id)
-    if store is None:  # an inquiry outlived its store: keep the message (DLQ) for a person to see
-        raise LookupError(f"store {store_id} not found")
+    store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
 
     now = clock.now()
     reason = automated_reason(inquiry, store)

@@ -7,8 +7,8 @@ from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import mailer
 from omotenashi.dal import replies as reply_data
 from omotenashi.domain import Inquiry, Reply, Store
+from omotenashi.logic.core import directory
 from omotenashi.logic.core.delivery import delivery_id, send_once
-from omotenashi.logic.stores import directory
 from omotenashi.messaging.compose import Draft
 from omotenashi.observability import logger
 from omotenashi.schemas.jobs import ReplyEmailJob
@@ -47,9 +47,7 @@ def deliver_reply(job: ReplyEmailJob) -> str:
     inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
     if reply is None or inquiry is None:
         return "missing"
-    store = directory.get(store_id)
-    if store is None:  # a reply outlived its store: keep the job (DLQ) for a person to see, as alerts do
-        raise LookupError(f"store {store_id} not found")
+    store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
     sent = send_once(delivery_id("reply", store_id, reply_id), lambda: draft_reply(store, inquiry, reply))
     reply_data.mark_emailed(store_id, inquiry_id, reply_id)
     outcome = "sent" if sent.now else "already_sent"

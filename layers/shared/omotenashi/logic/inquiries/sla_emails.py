@@ -11,9 +11,9 @@ from omotenashi import clock
 from omotenashi.dal import digests
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.domain import Inquiry, Store
+from omotenashi.logic.core import directory
 from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.inquiries import sla
-from omotenashi.logic.stores import directory
 from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime, format_duration
 from omotenashi.messaging.labels import label
@@ -103,9 +103,7 @@ def deliver_alert(job: SlaAlertJob) -> str:
         return "missing"
     if inquiry.status != "open" or inquiry.sla_round != job.sla_round:
         return "stale"  # answered, closed or restarted since the sweep: no alert
-    store = directory.get(store_id)
-    if store is None:
-        raise LookupError(f"store {store_id} not found")
+    store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
     kind = job.kind
     calendar = sla.calendar_of(store)
     now = clock.now()
@@ -138,9 +136,7 @@ _SEVERITY = (sla.REMINDER, sla.BREACH, sla.ESCALATION)
 
 def deliver_digest(store_id: str, digest_id: str) -> str:
     """One email at opening time listing every held alert whose inquiry is still unanswered."""
-    store = directory.get(store_id)
-    if store is None:
-        raise LookupError(f"store {store_id} not found")
+    store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
     # One row per inquiry, under the most serious alert it had overnight.
     held: dict[tuple[str, int], str] = {}
     for entry in digests.close_and_read(store_id, digest_id, clock.now()):

@@ -1,73 +1,19 @@
-"""Store lookup with a short in-memory cache, and store administration used by the ops CLI.
-
-The API checks a signature on every request; caching the store keeps the warm path at zero
-DynamoDB reads for it. A digest that matches no cached secret triggers one early refresh, so a
-freshly rotated secret works at once rather than after the cache expires.
-"""
+"""Store administration (the ops CLI, the local stack's seeding): create, SLA policy, secret
+rotation. The hot-path lookup is directory.py."""
 
 from __future__ import annotations
 
-import re
 import secrets as secrets_module
-import threading
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from omotenashi.dal import stores as store_data
 from omotenashi.domain import DEFAULT_SLA_HOURS, LOCALES, Locale, SigningSecret, SlaPolicy, Store
-from omotenashi.settings import get_settings
+from omotenashi.logic.core.directory import STORE_ID_PATTERN, directory
 
-STORE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 MAX_ACTIVE_SECRETS = 2
-REFRESH_AFTER_MISMATCH_SECONDS = 5.0
-NEGATIVE_CACHE_SECONDS = 5.0
-
-
-@dataclass
-class _Entry:
-    store: Store | None
-    fetched_at: float
-
-
-class StoreDirectory:
-    def __init__(self) -> None:
-        self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
-
-    def _fetch(self, store_id: str) -> Store | None:
-        store = store_data.get_store(store_id)
-        with self._lock:
-            self._entries[store_id] = _Entry(store, time.monotonic())
-        return store
-
-    def get(self, store_id: str) -> Store | None:
-        entry = self._entries.get(store_id)
-        if entry is not None:
-            age = time.monotonic() - entry.fetched_at
-            limit = get_settings().store_cache_seconds if entry.store else NEGATIVE_CACHE_SECONDS
-            if age < limit:
-                return entry.store
-        return self._fetch(store_id)
-
-    def refresh_if_stale(self, store_id: str) -> Store | None:
-        """Re-read after a signature mismatch, at most once per few seconds per store."""
-        entry = self._entries.get(store_id)
-        if entry is not None and time.monotonic() - entry.fetched_at < REFRESH_AFTER_MISMATCH_SECONDS:
-            return None
-        return self._fetch(store_id)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-directory = StoreDirectory()
-
-
-# --- administration (ops CLI, local stack seeding) -------------------------------------------
 
 
 class InvalidStore(ValueError):
@@ -85,8 +31,12 @@ def new_secret(now: datetime) -> SigningSecret:
 def validate_store(store: Store) -> None:
     if not STORE_ID_PATTERN.match(store.store_id):
         raise InvalidStore("store_id must be 1-63 of a-z, 0-9, '-', '_' and start with a letter or digit")
-    if not 1 <= len(store.name.strip()) <= 100 or any(ch in store.name for ch in "\r\n\x00"):
-        raise InvalidStore("name must be 1-100 characters on one line")
+    from omotenashi.schemas.common import (
+        forbidden_character,  # lazily: pydantic is not needed to authenticate
+    )
+
+    if not 1 <= len(store.name.strip()) <= 100 or forbidden_character(store.name):
+        raise InvalidStore("name must be 1-100 characters on one line, without control characters")
     if store.default_locale not in LOCALES:
         raise InvalidStore("default_locale must be ja or en")
     try:
@@ -135,6 +85,7 @@ def create_store(
     )
     validate_store(store)
     store_data.create_store(store)
+    directory.forget(store_id)  # it may have been looked up (and found unknown) in this process
     return store
 
 
