@@ -59,11 +59,23 @@ def _load_handler(spec: FunctionSpec) -> Any:
     return getattr(module, attribute)
 
 
-class FunctionPool:
-    """N warm instances of one function; each serves one invocation at a time, like Lambda."""
+INVOCATION_LOCK = threading.RLock()
+"""Held for every invocation in this process. Lambda runs one invocation per execution environment
+and one function per process; here every function shares one process, and the handlers share
+class-level state: Powertools keeps the current API event on `BaseRouter` (a class attribute), its
+Logger's keys (function_name, request id, appended ids) on one formatter that all four functions'
+modules share, and Metrics' metric set on class attributes. Two invocations at once would see each
+other's request, log lines and metrics, so the process runs one invocation at a time. (Re-entrant
+only so that a handler invoking another in-process can never deadlock the stack; none does.)"""
 
-    def __init__(self, spec: FunctionSpec, instances: int = 1) -> None:
+
+class FunctionPool:
+    """N warm instances of one function; each serves one invocation at a time, like Lambda, and
+    the whole process runs one invocation at a time (INVOCATION_LOCK)."""
+
+    def __init__(self, spec: FunctionSpec, instances: int = 1, lock: Any = INVOCATION_LOCK) -> None:
         self.spec = spec
+        self._lock = lock
         self._free: queue_module.Queue[Any] = queue_module.Queue()
         for _ in range(instances):
             self._free.put(_load_handler(spec))
@@ -71,7 +83,8 @@ class FunctionPool:
     def invoke(self, event: dict[str, Any]) -> Any:
         handler = self._free.get()
         try:
-            return handler(event, FakeContext(self.spec.logical_id, timeout_seconds=self.spec.timeout))
+            with self._lock:  # the timeout starts when the invocation does, as on Lambda
+                return handler(event, FakeContext(self.spec.logical_id, timeout_seconds=self.spec.timeout))
         finally:
             self._free.put(handler)
 
