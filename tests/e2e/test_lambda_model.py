@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -35,18 +37,21 @@ SLOW_RESOLVER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def slow_stack(tmp_path_factory) -> Iterator[str]:
+def slow_stack(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     scratch = tmp_path_factory.mktemp("lambda-model")
     (scratch / "site").mkdir()
     (scratch / "site" / "sitecustomize.py").write_text(SLOW_RESOLVER)
-    process, url = start(scratch / "stdout.log", extra_path=[scratch / "site"])
-    yield url
+    log_path = scratch / "stdout.log"
+    process, url = start(log_path, {"OMOTENASHI_LOG_LEVEL": "INFO"}, extra_path=[scratch / "site"])
+    yield url, log_path
     stop(process)
 
 
 def test_concurrent_requests_each_keep_their_own_body(slow_stack):
     """60 requests from 12 threads, each with its own subject, message, customer, external_id and
-    Idempotency-Key: every stored inquiry must be its own request's."""
+    Idempotency-Key: every stored inquiry must be its own request's, and every log line names the
+    function that wrote it (the API and the workers share one Powertools Logger in this process)."""
+    url, log_path = slow_stack
 
     def post(i: int) -> tuple[int, dict, int, str]:
         body = inquiry_body(
@@ -55,7 +60,7 @@ def test_concurrent_requests_each_keep_their_own_body(slow_stack):
             message=f"message {i} " + "x" * (i * 37 % 500),
             external_id=f"race-{i}",
         )
-        status, _, text = post_inquiry(slow_stack, body, extra={"Idempotency-Key": f"race-key-{i}"})
+        status, _, text = post_inquiry(url, body, extra={"Idempotency-Key": f"race-key-{i}"})
         return i, body, status, text
 
     with ThreadPoolExecutor(max_workers=12) as pool:
@@ -68,7 +73,7 @@ def test_concurrent_requests_each_keep_their_own_body(slow_stack):
             continue
         inquiry_id = json.loads(text)["inquiry_id"]
         inquiry_ids.add(inquiry_id)
-        status, _, text = get_signed(slow_stack, f"/v1/inquiries/{inquiry_id}")
+        status, _, text = get_signed(url, f"/v1/inquiries/{inquiry_id}")
         stored = json.loads(text)
         got = (stored["subject"], stored["message"], stored["customer"]["email"], stored["external_id"])
         want = (sent["subject"], sent["message"], sent["customer"]["email"], sent["external_id"])
@@ -76,3 +81,20 @@ def test_concurrent_requests_each_keep_their_own_body(slow_stack):
             problems.append((i, want[0], got[0]))
     assert problems == []
     assert len(inquiry_ids) == 60
+    deadline = time.monotonic() + 30  # the auto-replies follow
+    while time.monotonic() < deadline and _logged(log_path).count("auto-reply sent") < 60:
+        time.sleep(0.2)
+    writers = {"inquiry accepted": "ApiFunction", "auto-reply sent": "InquiryWorkerFunction"}
+    seen = {message: 0 for message in writers}
+    for line in _logged(log_path).splitlines():
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if record.get("message") in writers:
+            seen[record["message"]] += 1
+            assert record["function_name"] == f"omotenashi-local-{writers[record['message']]}", record
+    assert seen == {"inquiry accepted": 60, "auto-reply sent": 60}
+
+
+def _logged(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
