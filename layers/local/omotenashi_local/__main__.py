@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
 import threading
+
+# On Ctrl+C or SIGTERM the stack runs what is still queued (auto-replies, alerts) for up to this
+# long before it exits: the queues live in memory only. A second Ctrl+C exits at once.
+DRAIN_SECONDS = float(os.environ.get("OMOTENASHI_DRAIN_SECONDS", "15"))
 
 
 def _start_moto() -> tuple[object, str]:
@@ -41,15 +46,27 @@ def main() -> int:
     from omotenashi_local.server import make_server
     from omotenashi_local.stack import LocalStack
 
+    try:  # first: a busy port fails in a moment, not after the stack has been built
+        server = make_server(None, host, port)
+    except OSError as error:
+        moto_server.stop()  # type: ignore[attr-defined]
+        if error.errno == errno.EADDRINUSE:
+            print(f"port {port} is in use; set PORT (e.g. make run PORT={port + 1})", file=sys.stderr)
+        else:
+            print(f"cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        return 1
     stack = LocalStack(worker_instances=int(os.environ.get("OMOTENASHI_WORKER_CONCURRENCY", "2")))
+    server.stack = stack
     stack.start_background()
-    server = make_server(stack, host, port)
     url = f"http://{host}:{server.server_address[1]}"
     print(banner(url, stack.demo_secret, endpoint), flush=True)
 
     stop = threading.Event()
 
     def shutdown(*_: object) -> None:
+        if stop.is_set():  # the second Ctrl+C: no more waiting
+            print("stopping now; queued work is dropped", file=sys.stderr, flush=True)
+            os._exit(130)
         stop.set()
 
     signal.signal(signal.SIGTERM, shutdown)
@@ -57,7 +74,14 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     stop.wait()
     server.shutdown()
-    stack.stop()
+    server.server_close()
+    print(f"stopping: running queued work (up to {DRAIN_SECONDS:g} s; Ctrl+C again to skip)", flush=True)
+    report = stack.stop(drain_seconds=DRAIN_SECONDS)
+    print(
+        f"drained {report.handled} queued messages in {report.seconds:.1f} s; "
+        f"{report.left} left in the queues; the outbox holds {len(stack.outbox())} messages",
+        flush=True,
+    )
     moto_server.stop()  # type: ignore[attr-defined]
     print("omotenashi local stack stopped", flush=True)
     return 0

@@ -19,13 +19,18 @@ class StartFailed(RuntimeError):
 
 
 def start_local_stack(
-    log_path: Path, extra_env: dict[str, str] | None = None, timeout: float = 60.0
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    extra_path: list[Path] | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
     """Run `python -m omotenashi_local` on a free port, its output going to `log_path`. Returns
-    the process and base URL once the banner is printed (the stack is ready then)."""
+    the process and base URL once the banner is printed (the stack is ready then). `extra_path`
+    goes first on the child's PYTHONPATH (tests put a sitecustomize.py there)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(PORT="0", PYTHONUNBUFFERED="1", **(extra_env or {}))
-    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / p) for p in ("layers/shared", "layers/local", "."))
+    paths = [*(extra_path or []), *(ROOT / p for p in ("layers/shared", "layers/local", "."))]
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
     with log_path.open("w") as log:  # the child keeps its own handle
         process = subprocess.Popen(
             [sys.executable, "-m", "omotenashi_local"],

@@ -81,25 +81,31 @@ def messages(region: str, offset: int = 0) -> list[dict[str, Any]]:
 
 
 def render_html(items: list[dict[str, Any]]) -> str:
+    """The outbox for people, newest first: each email's HTML part as the customer's mail program
+    shows it (in a sandboxed iframe), its text part and headers one click away."""
     rows = []
     for item in reversed(items):
+        text = f"<pre>{html.escape(item['text'])}</pre>"
+        if item["html"]:
+            # srcdoc is an attribute value: escape quotes too. sandbox="" allows nothing: no
+            # scripts, forms or plugins, and no access to this page.
+            srcdoc = html.escape(item["html"], quote=True)
+            frame = f'<iframe sandbox="" title="HTML part" srcdoc="{srcdoc}"></iframe>'
+            body = f"{frame}<details><summary>text part</summary>{text}</details>"
+        else:
+            body = text
+        headers = html.escape("\n".join(f"{k}: {v}" for k, v in item["headers"].items()))
         rows.append(
-            "<article><h2>{subject}</h2><p><b>{kind}</b> · {sent_at} · from {sender} to {to}</p>"
-            "<details><summary>headers</summary><pre>{headers}</pre></details>"
-            "<pre>{text}</pre></article>".format(
-                subject=html.escape(item["subject"]),
-                kind=html.escape(str(item["kind"])),
-                sent_at=html.escape(str(item["sent_at"])),
-                sender=html.escape(item["from"]),
-                to=html.escape(", ".join(item["to"])),
-                headers=html.escape("\n".join(f"{k}: {v}" for k, v in item["headers"].items())),
-                text=html.escape(item["text"]),
-            )
+            f"<article><h2>{html.escape(item['subject'])}</h2>"
+            f"<p><b>{html.escape(str(item['kind']))}</b> · {html.escape(str(item['sent_at']))} · "
+            f"from {html.escape(item['from'])} to {html.escape(', '.join(item['to']))}</p>"
+            f"<details><summary>headers</summary><pre>{headers}</pre></details>{body}</article>"
         )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Omotenashi outbox</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:auto}article{border-bottom:1px solid #ccc}"
-        "pre{white-space:pre-wrap}</style></head><body>"
+        "pre{white-space:pre-wrap}iframe{width:100%;height:28em;border:1px solid #ddd;background:#fff}"
+        "</style></head><body>"
         f"<h1>Outbox ({len(items)} messages, newest first)</h1>{''.join(rows) or '<p>No messages yet.</p>'}"
         "</body></html>"
     )

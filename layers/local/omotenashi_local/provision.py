@@ -10,10 +10,16 @@ from typing import Any
 
 import boto3
 
-from omotenashi_local.template import FunctionSpec, Resolver, functions, load_template, parameter_defaults
+from omotenashi_local.template import (
+    PREFIX,
+    FunctionSpec,
+    Resolver,
+    functions,
+    load_template,
+    parameter_defaults,
+)
 
 ACCOUNT_ID = "123456789012"
-PREFIX = "omotenashi-local"
 
 DEMO_STORE = {
     "store_id": "demo",

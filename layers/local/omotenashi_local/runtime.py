@@ -4,6 +4,7 @@ real event shapes (API Gateway REST proxy, SQS batch, scheduled), partial batch 
 from __future__ import annotations
 
 import base64
+import heapq
 import importlib.util
 import itertools
 import json
@@ -27,17 +28,22 @@ _module_counter = itertools.count()
 
 @dataclass
 class FakeContext:
+    """What Lambda hands a handler; Powertools' Logger logs function_name, memory, ARN and request
+    id from it."""
+
     function_name: str
     memory_limit_in_mb: int = 512
     aws_request_id: str = ""
     invoked_function_arn: str = ""
     timeout_seconds: int = 30
+    region: str = "local"
 
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.timeout_seconds
         self.aws_request_id = self.aws_request_id or str(uuid.uuid4())
         self.invoked_function_arn = (
-            self.invoked_function_arn or f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{self.function_name}"
+            self.invoked_function_arn
+            or f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
         )
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = "local"
@@ -59,21 +65,77 @@ def _load_handler(spec: FunctionSpec) -> Any:
     return getattr(module, attribute)
 
 
-class FunctionPool:
-    """N warm instances of one function; each serves one invocation at a time, like Lambda."""
+INVOCATION_LOCK = threading.RLock()
+"""Held for every invocation in this process. Lambda runs one invocation per execution environment
+and one function per process; here every function shares one process, and the handlers share
+class-level state: Powertools keeps the current API event on `BaseRouter` (a class attribute), its
+Logger's keys (function_name, request id, appended ids) on one formatter that all four functions'
+modules share, and Metrics' metric set on class attributes. Two invocations at once would see each
+other's request, log lines and metrics, so the process runs one invocation at a time. (Re-entrant
+only so that a handler invoking another in-process can never deadlock the stack; none does.)"""
 
-    def __init__(self, spec: FunctionSpec, instances: int = 1) -> None:
+
+@dataclass
+class _Instance:
+    handler: Any
+    cold: bool = True
+
+
+def _start_cold() -> None:
+    """Powertools keeps "cold start" in module globals, once per process; on Lambda every
+    execution environment has its first (cold) invocation."""
+    from aws_lambda_powertools.logging import logger as powertools_logger
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    powertools_logger.is_cold_start = True
+    cold_start.is_cold_start = True
+
+
+def _discard_unpublished_metrics() -> None:
+    """With POWERTOOLS_METRICS_DISABLED, Powertools' flush neither prints nor clears the metric
+    set (class attributes shared by every Metrics object), so values pile up across invocations
+    until add_metric reaches 100 values and prints the EMF blob anyway, disabled or not. Lambda
+    would have printed and cleared them at the end of the invocation: clear them unprinted."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        Metrics().clear_metrics()
+
+
+class FunctionPool:
+    """N warm instances of one function; each serves one invocation at a time, like Lambda, and
+    the whole process runs one invocation at a time (INVOCATION_LOCK)."""
+
+    def __init__(
+        self, spec: FunctionSpec, instances: int = 1, lock: Any = INVOCATION_LOCK, region: str = "local"
+    ) -> None:
         self.spec = spec
-        self._free: queue_module.Queue[Any] = queue_module.Queue()
+        self.region = region
+        self._lock = lock
+        self._free: queue_module.Queue[_Instance] = queue_module.Queue()
         for _ in range(instances):
-            self._free.put(_load_handler(spec))
+            self._free.put(_Instance(_load_handler(spec)))
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        handler = self._free.get()
+        instance = self._free.get()
         try:
-            return handler(event, FakeContext(self.spec.logical_id, timeout_seconds=self.spec.timeout))
+            with self._lock:  # the timeout starts when the invocation does, as on Lambda
+                if instance.cold:
+                    _start_cold()
+                    instance.cold = False
+                context = FakeContext(
+                    self.spec.function_name,
+                    memory_limit_in_mb=self.spec.memory,
+                    timeout_seconds=self.spec.timeout,
+                    region=self.region,
+                )
+                try:
+                    return instance.handler(event, context)
+                finally:
+                    _discard_unpublished_metrics()
         finally:
-            self._free.put(handler)
+            self._free.put(instance)
 
 
 def api_gateway_event(
@@ -121,6 +183,110 @@ def api_gateway_event(
     }
 
 
+IDLE_REPOLL_SECONDS = 10.0
+"""How long an idle poller sleeps when nothing wakes it: a safety net only. Every message this
+process sends, or makes visible again, wakes its queue's pollers at once (QueueSignals)."""
+
+
+def _queue_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+class QueueSignals:
+    """Wake-ups for SQS pollers, so that waiting costs nothing and adds no latency. Everything that
+    sends to the local queues runs in this process (the handlers' boto3 clients talk to the
+    embedded moto server), so a botocore hook sees each SendMessage, SendMessageBatch and
+    ChangeMessageVisibility and wakes that queue's pollers: at once, or when the delay or the
+    visibility timeout ends. Each queue has a generation counter: a poller notes it, polls, and
+    (if it got nothing) waits for it to change, so no wake-up is ever lost between the two."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._generation: dict[str, int] = {}
+        self._due: list[tuple[float, str]] = []  # (monotonic time, queue name), a heap
+
+    def generation(self, queue: str) -> int:
+        with self._condition:
+            return self._generation.get(queue, 0)
+
+    def notify(self, queue: str, delay: float = 0.0) -> None:
+        with self._condition:
+            if delay > 0:
+                heapq.heappush(self._due, (time.monotonic() + delay, queue))
+            else:
+                self._generation[queue] = self._generation.get(queue, 0) + 1
+            self._condition.notify_all()
+
+    def wake_all(self) -> None:
+        with self._condition:
+            for queue in list(self._generation):
+                self._generation[queue] += 1
+            self._condition.notify_all()
+
+    def wait(self, queue: str, seen: int, timeout: float, stop: threading.Event) -> None:
+        """Until `queue`'s generation moves past `seen`, `stop` is set, or `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while not stop.is_set() and self._generation.get(queue, 0) == seen:
+                now = time.monotonic()
+                while self._due and self._due[0][0] <= now:
+                    _, due_queue = heapq.heappop(self._due)
+                    self._generation[due_queue] = self._generation.get(due_queue, 0) + 1
+                if self._generation.get(queue, 0) != seen or now >= deadline:
+                    return
+                until = min(deadline, self._due[0][0]) if self._due else deadline
+                self._condition.wait(until - now)
+
+
+SIGNALS = QueueSignals()
+_WAKE_OPERATIONS = (
+    "SendMessage",
+    "SendMessageBatch",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+)
+_hook_lock = threading.Lock()
+
+
+def _wake_delays(operation: str, params: dict[str, Any]) -> list[float]:
+    if operation == "SendMessage":
+        return [float(params.get("DelaySeconds") or 0)]
+    if operation == "SendMessageBatch":
+        return [float(e.get("DelaySeconds") or 0) for e in params.get("Entries", [])]
+    if operation == "ChangeMessageVisibility":
+        return [float(params.get("VisibilityTimeout") or 0)]
+    return [float(e.get("VisibilityTimeout") or 0) for e in params.get("Entries", [])]
+
+
+def _remember_queue(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    if model.name in _WAKE_OPERATIONS and isinstance(params.get("QueueUrl"), str):
+        context["omotenashi_local_wake"] = (
+            _queue_name(params["QueueUrl"]),
+            set(_wake_delays(model.name, params)),
+        )
+
+
+def _wake_pollers(http_response: Any, context: dict[str, Any], **_: Any) -> None:
+    wake = context.get("omotenashi_local_wake")
+    if wake and http_response is not None and http_response.status_code < 300:
+        queue, delays = wake
+        for delay in delays:
+            SIGNALS.notify(queue, delay)
+
+
+def install_sqs_wake_hook() -> None:
+    """Register the hook on every botocore session created from now on (idempotent). botocore
+    copies a session's handlers into each client it creates, so this must run before the clients
+    exist: the stack calls it before it resets the cached clients."""
+    import botocore.handlers
+
+    entries = [("before-parameter-build.sqs", _remember_queue), ("after-call.sqs", _wake_pollers)]
+    with _hook_lock:
+        for entry in entries:
+            if entry not in botocore.handlers.BUILTIN_HANDLERS:
+                botocore.handlers.BUILTIN_HANDLERS.append(entry)
+
+
 class SqsPoller:
     """Feeds one SQS event source to its function, deleting what succeeded. Failed messages come
     back after a short back-off (instead of the queue's full visibility timeout) to keep local
@@ -165,17 +331,29 @@ class SqsPoller:
         for message in messages:
             if message["MessageId"] in failed:
                 receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+                delay = self.retry_delay(receives)
                 self._sqs.change_message_visibility(
-                    QueueUrl=self.queue.url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=self.retry_delay(receives),
+                    QueueUrl=self.queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=delay
                 )
+                SIGNALS.notify(_queue_name(self.queue.url), delay)  # the hook may miss this client
         return len(messages)
 
-    def drain(self, max_rounds: int = 1000) -> None:
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Poll until nothing is visible; returns how many messages were received."""
+        received = 0
         for _ in range(max_rounds):
-            if self.poll_once() == 0:
-                return
+            count = self.poll_once()
+            if count == 0:
+                break
+            received += count
+        return received
+
+    def queued(self) -> int:
+        """Messages in this queue: visible, in flight (or waiting for a retry) and delayed."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        names.append("ApproximateNumberOfMessagesDelayed")
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue.url, AttributeNames=names)
+        return sum(int(value) for value in attributes["Attributes"].values())
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -191,11 +369,14 @@ class SqsPoller:
         }
 
     def start(self) -> None:
+        name = _queue_name(self.queue.url)
+
         def loop() -> None:
             while not self._stop.is_set():
+                seen = SIGNALS.generation(name)  # before polling: a send meanwhile is not lost
                 try:
                     if self.poll_once() == 0:
-                        self._stop.wait(0.02)
+                        SIGNALS.wait(name, seen, IDLE_REPOLL_SECONDS, self._stop)
                 except Exception:  # keep polling: the stack must survive a bad moment
                     self._stop.wait(0.5)
 
@@ -204,9 +385,10 @@ class SqsPoller:
 
     def signal_stop(self) -> None:
         self._stop.set()
+        SIGNALS.wake_all()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.signal_stop()
         if self._thread:
             self._thread.join(timeout=5)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,13 @@ from omotenashi.dal import aws
 from omotenashi.logic.core.directory import directory
 from omotenashi.settings import reset_settings
 from omotenashi_local import outbox, provision
-from omotenashi_local.runtime import FunctionPool, SqsPoller, api_gateway_event, scheduled_event
+from omotenashi_local.runtime import (
+    FunctionPool,
+    SqsPoller,
+    api_gateway_event,
+    install_sqs_wake_hook,
+    scheduled_event,
+)
 
 DEFAULT_DEMO_SECRET = "demo-secret"
 LOCAL_ENVIRONMENT = {
@@ -66,6 +73,7 @@ class LocalStack:
         self.demo_secret = demo_secret or os.environ.get("OMOTENASHI_DEMO_SECRET") or DEFAULT_DEMO_SECRET
         for key, value in LOCAL_ENVIRONMENT.items():
             os.environ.setdefault(key, value)
+        install_sqs_wake_hook()  # before any client below (and aws.reset()) is created
         self.resources = provision.provision()
         os.environ.update(self.resources.environment)
         # The template's INFO suits CloudWatch; on a terminal warnings are enough (override with
@@ -85,7 +93,9 @@ class LocalStack:
         queues_by_arn = {q.arn: q for q in self.resources.queues.values()}
         for spec in self.resources.functions:
             kinds = {event.type for event in spec.events}
-            pool = FunctionPool(spec, api_instances if "Api" in kinds else worker_instances)
+            pool = FunctionPool(
+                spec, api_instances if "Api" in kinds else worker_instances, region=self.resources.region
+            )
             for event in spec.events:
                 if event.type == "Api":
                     self.routes.append(ApiRoute(event.properties["Path"], event.properties["Method"], pool))
@@ -166,11 +176,41 @@ class LocalStack:
         if self.schedules:
             threading.Thread(target=scheduler, name="scheduler", daemon=True).start()
 
-    def stop(self) -> None:
+    def stop(self, drain_seconds: float = 0.0) -> DrainReport:
         """Signal every poller first, then wait for them: stopping takes as long as the slowest
-        batch in flight, not the sum of them (Ctrl+C should be quick)."""
+        batch in flight, not the sum of them. Then run what is still queued (auto-replies, staff
+        alerts) for up to `drain_seconds`: the queues live in memory and die with the stack."""
         self._scheduler_stop.set()
         for poller in self.pollers:
             poller.signal_stop()
         for poller in self.pollers:
             poller.stop()
+        return self.drain_for(drain_seconds)
+
+    def drain_for(self, seconds: float) -> DrainReport:
+        """Run every queue's consumer until nothing is visible or `seconds` have passed; report
+        what ran and what is left (messages waiting for a retry back-off included)."""
+        started = time.monotonic()
+        deadline = started + seconds
+        handled = 0
+        while seconds > 0 and time.monotonic() < deadline:
+            received = 0
+            for poller in self.pollers:
+                if time.monotonic() < deadline:
+                    received += poller.poll_once()
+            handled += received
+            if received == 0:
+                break
+        return DrainReport(handled, self.queued(), time.monotonic() - started)
+
+    def queued(self) -> int:
+        """Messages in the stack's work queues (not their dead-letter queues), visible or not."""
+        by_queue = {poller.queue.url: poller for poller in self.pollers}
+        return sum(poller.queued() for poller in by_queue.values())
+
+
+@dataclass
+class DrainReport:
+    handled: int  # messages received and run while draining
+    left: int  # still queued when the drain ended
+    seconds: float

@@ -15,6 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = ROOT / "infra" / "template.yaml"
+PREFIX = "omotenashi-local"  # the local "stack name": physical names are <PREFIX>-<LogicalId>
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -79,6 +80,13 @@ class FunctionSpec:
     environment: dict[str, Any]
     events: list[EventSource] = field(default_factory=list)
     timeout: int = 3
+    memory: int = 128
+
+    @property
+    def function_name(self) -> str:
+        """The local stand-in for the deployed name (SAM's is `<stack>-<LogicalId>-<suffix>`),
+        named like the local tables and queues."""
+        return f"{PREFIX}-{self.logical_id}"
 
 
 def functions(template: dict[str, Any]) -> list[FunctionSpec]:
@@ -102,6 +110,7 @@ def functions(template: dict[str, Any]) -> list[FunctionSpec]:
                 environment=env,
                 events=events,
                 timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
+                memory=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
             )
         )
     return specs
