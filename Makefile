@@ -10,7 +10,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test lint build deploy bench clean
+.PHONY: run test test-unit lint build deploy bench openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ run: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(PY) -m pytest
+
+## test-unit: the inner loop: pure logic, schemas and architecture rules; no moto, seconds
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+## openapi: write the served OpenAPI document to docs/openapi.json (a test keeps the two equal)
+openapi: $(STAMP)
+	$(PY) -m omotenashi_local.openapi
 
 ## lint: ruff, mypy and cfn-lint on the SAM template
 lint: $(STAMP)

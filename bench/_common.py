@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,3 +40,25 @@ def percentile(values: list[float], pct: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def inquiry_request(base: str, secret: str, email: str, subject: str, external_id: str, locale: str = "ja"):
+    """A signed POST /v1/inquiries to the local stack at `base` (urllib.request.Request)."""
+    from omotenashi.logic.core.signing import sign_header
+
+    body = json.dumps(
+        {
+            "customer": {"email": email, "locale": locale},
+            "channel": "web_form",
+            "subject": subject,
+            "message": "配送状況を教えてください。",
+            "external_id": external_id,
+        },
+        ensure_ascii=False,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Omotenashi-Store": "demo",
+        "X-Omotenashi-Signature": sign_header(secret, int(time.time()), "POST", "/v1/inquiries", body),
+    }
+    return urllib.request.Request(f"{base}/v1/inquiries", data=body, headers=headers, method="POST")

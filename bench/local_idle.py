@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import percentile
+from _common import inquiry_request, percentile
 
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "10"))
 PACED = int(os.environ.get("BENCH_PACED", "30"))
@@ -30,7 +30,6 @@ def cpu_seconds(pid: int) -> float:
 
 
 def main() -> None:
-    from omotenashi.logic.signing import sign_header
     from omotenashi_local.launcher import start_local_stack
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -47,24 +46,7 @@ def main() -> None:
             latencies: list[float] = []
             offset = 0
             for i in range(PACED):
-                body = json.dumps(
-                    {
-                        "customer": {"email": f"idle{i}@example.jp", "locale": "ja"},
-                        "channel": "web_form",
-                        "subject": f"待機試験 {i}",
-                        "message": "配送状況を教えてください。",
-                        "external_id": f"idle-{i}",
-                    },
-                    ensure_ascii=False,
-                ).encode()
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Omotenashi-Store": "demo",
-                    "X-Omotenashi-Signature": sign_header(
-                        SECRET, int(time.time()), "POST", "/v1/inquiries", body
-                    ),
-                }
-                request = urllib.request.Request(f"{base}/v1/inquiries", data=body, headers=headers)
+                request = inquiry_request(base, SECRET, f"idle{i}@example.jp", f"待機試験 {i}", f"idle-{i}")
                 start = time.perf_counter()
                 with urllib.request.urlopen(request, timeout=30) as response:
                     assert response.status == 202

@@ -18,7 +18,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import percentile
+from _common import inquiry_request, percentile
 
 INQUIRIES = int(os.environ.get("BENCH_INQUIRIES", "500"))
 PACED = int(os.environ.get("BENCH_PACED", "30"))
@@ -29,7 +29,6 @@ STOP_TIMEOUT = 60.0
 
 
 def main() -> None:
-    from omotenashi.logic.core.signing import sign_header
     from omotenashi_local.launcher import start_local_stack
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -45,27 +44,11 @@ def main() -> None:
             done_posting = threading.Event()
 
             def post(i: int) -> None:
-                body = json.dumps(
-                    {
-                        "customer": {"email": f"load{i}@example.jp", "locale": "ja" if i % 2 else "en"},
-                        "channel": "web_form",
-                        "subject": f"負荷試験 {i}",
-                        "message": "配送状況を教えてください。",
-                        "external_id": f"load-{i}",
-                    },
-                    ensure_ascii=False,
-                ).encode()
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Omotenashi-Store": "demo",
-                    "X-Omotenashi-Signature": sign_header(
-                        SECRET, int(time.time()), "POST", "/v1/inquiries", body
-                    ),
-                }
-                start = time.perf_counter()
-                request = urllib.request.Request(
-                    f"{base}/v1/inquiries", data=body, headers=headers, method="POST"
+                locale = "ja" if i % 2 else "en"
+                request = inquiry_request(
+                    base, SECRET, f"load{i}@example.jp", f"負荷試験 {i}", f"load-{i}", locale
                 )
+                start = time.perf_counter()
                 try:
                     with urllib.request.urlopen(request, timeout=30) as response:
                         inquiry_id = json.loads(response.read())["inquiry_id"]

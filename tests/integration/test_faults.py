@@ -160,3 +160,24 @@ def test_poison_message_lands_in_dead_letter_queue(stack):
     assert sorted(m["Body"] for m in dead) == sorted(["{not json", json.dumps({"store_id": "demo"})])
     assert len(auto_replies(stack, good)) == 1
     assert queue_depth(stack) == len(dead)  # only the DLQ still holds messages
+
+
+def test_staff_reply_for_a_vanished_store_is_kept_for_a_person_not_dropped(stack):
+    """Like the auto-reply and alerts: the job fails visibly (retries, then the DLQ), so nobody
+    believes a customer was answered when no email went out."""
+    inquiry_id = _accept(stack, key="vanishing-store")
+    _redeliver_now(stack)
+    reply = {"author": "sato@shop.example", "message": "ご回答します"}
+    assert call(stack, "POST", f"{PATH}/{inquiry_id}/replies", reply).status == 201
+    boto3.client("dynamodb").delete_item(
+        TableName=stack.resources.tables["StoresTable"], Key={"store_id": {"S": "demo"}}
+    )
+    from omotenashi.logic.core.directory import directory
+
+    directory.clear()
+    for _ in range(8):  # more rounds than maxReceiveCount (5)
+        _redeliver_now(stack)
+    dlq = stack.resources.queues["MessageDeadLetterQueue"]
+    dead = boto3.client("sqs").receive_message(QueueUrl=dlq.url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["type"] for m in dead] == ["inquiry_reply"]
+    assert not [m for m in stack.outbox() if m["kind"] == "inquiry_reply"]

@@ -253,3 +253,18 @@ def test_every_email_is_composed_by_the_one_skeleton():
             if name in ("omotenashi.messaging.mime", "omotenashi.messaging.templates"):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
+
+
+def test_unit_tests_need_no_moto():
+    """`make test-unit` is the inner loop (seconds): no moto, no local stack, no AWS fixtures."""
+    offenders = []
+    for path in (ROOT / "tests" / "unit").rglob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if {n.split(".")[0] for n in _imports(path)} & {"moto", "omotenashi_local"}:
+            offenders.append(f"{path.name} imports moto or the local stack")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                used = {a.arg for a in node.args.args} & {"aws", "stack", "clocked"}
+                if used:
+                    offenders.append(f"{path.name}::{node.name} uses {sorted(used)}")
+    assert offenders == []

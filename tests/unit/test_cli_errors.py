@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from omotenashi import cli
 from omotenashi.dal import aws as aws_clients
 from omotenashi.dal.errors import DataAccessError, StorageError
-from omotenashi.logic import signing
+from omotenashi.logic.core import signing
 from omotenashi.settings import SettingsError, reset_settings
 
 AWS_VARIABLES = (
@@ -255,7 +255,7 @@ def test_a_data_access_error_without_an_aws_cause_is_one_line(capsys, monkeypatc
     def fail(store_id, now, retire_previous):
         raise DataAccessError("updating store secrets failed")
 
-    monkeypatch.setattr("omotenashi.logic.stores.rotate_secret", fail)
+    monkeypatch.setattr("omotenashi.logic.core.store_admin.rotate_secret", fail)
     line = _fails(capsys, ["stores", "rotate-secret", "kyoto", "--stores-table", "t"], 1)
     assert line == "error: updating store secrets failed"
 

@@ -1,5 +1,5 @@
 """docs/signing.md is what integrators copy: its test vectors, its Python snippet and the CLI command it
-shows must agree with the server's signing code (omotenashi.logic.signing)."""
+shows must agree with the server's signing code (omotenashi.logic.core.signing)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from omotenashi import cli
-from omotenashi.logic import signing
+from omotenashi.logic.core import signing
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "signing.md").read_text(encoding="utf-8")

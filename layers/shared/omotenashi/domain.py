@@ -36,7 +36,7 @@ DEFAULT_SLA_HOURS: dict[str, float] = {"urgent": 4, "high": 8, "normal": 24, "lo
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    """First-response promise and staff alerting of one store (see logic/sla.py)."""
+    """First-response promise and staff alerting of one store (see logic/inquiries/sla.py)."""
 
     hours: tuple[tuple[str, float], ...] = tuple(DEFAULT_SLA_HOURS.items())
     reminder_hours_before: tuple[float, ...] = (4.0,)

@@ -1,7 +1,7 @@
 """The one place that creates Logger, Metrics and Tracer.
 
 Everything else imports these objects. Logs carry ids only: email addresses, names and message
-bodies never go to a log line (tests/unit/test_no_pii_in_logs.py checks it).
+bodies never go to a log line (tests/integration/test_logs.py checks it).
 """
 
 from aws_lambda_powertools import Logger, Metrics, Tracer

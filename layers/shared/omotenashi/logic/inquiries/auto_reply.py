@@ -1,7 +1,7 @@
 """The auto-reply worker: one acknowledgement email per inquiry, exactly once.
 
 The inquiry records the outcome (pending -> sent, or pending -> suppressed by loop protection);
-the send itself goes through logic.delivery.send_once, the exactly-once mechanism every email
+the send itself goes through logic/core/delivery.send_once, the exactly-once mechanism every email
 shares, under the delivery id "auto_reply#<store>#<inquiry>".
 """
 

@@ -1,7 +1,7 @@
 """Inquiry intake: storage-first. Store once (idempotently), hand off to the queue, answer 202.
 
 The warm path makes two AWS calls: one conditional PutItem and one SQS SendMessage. The inquiry id
-is derived from the idempotency key (logic.idempotency), so the conditional put is also the
+is derived from the idempotency key (logic/core/idempotency.py), so the conditional put is also the
 duplicate check.
 """
 

@@ -1,5 +1,5 @@
 """Emailing a staff reply to the customer (the message worker's half of replies; the API's half,
-which records replies and moves the SLA clock, is logic/replies.py and never loads email code)."""
+which records replies and moves the SLA clock, is replies.py and never loads email code)."""
 
 from __future__ import annotations
 
