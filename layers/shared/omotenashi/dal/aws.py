@@ -1,14 +1,17 @@
-"""The process's AWS SDK state: one botocore session and the boto3 clients made from it, all created
+"""The process's AWS SDK state: one botocore session and the clients made from it, all created
 lazily (cold start: nothing is built at import).
 
-Every client comes from the same botocore session: the boto3 clients here, and PynamoDB's (one per
-model connection, see `_pynamo.share_session`). A botocore session resolves the region, the
-credentials and the endpoint table once and keeps one loader, whose cache holds the service models
-(endpoints.json alone takes ~40 ms to parse), so the first request of a cold start loads each of
-them once instead of once per session.
+Every client comes from the same botocore session: the ones here, and PynamoDB's (one per model
+connection, see `_pynamo.share_session`). A botocore session resolves the region, the credentials
+and the endpoint table once and keeps one loader, whose cache holds the service models
+(endpoints.json alone takes ~40 ms to parse), so a cold start's first request loads each of them
+once instead of once per session.
 
-Endpoints and credentials come from the standard AWS environment, as before (AWS_ENDPOINT_URL
-points the clients at moto locally); `reset()` forgets the session and every client.
+The clients are what `boto3.client` returns (boto3 only wraps botocore's `create_client` and adds
+S3 and resource helpers we do not use), made by the session itself: the first request does not
+import boto3 (~15 ms). Endpoints and credentials come from the standard AWS environment, as before
+(AWS_ENDPOINT_URL points the clients at moto locally); `reset()` forgets the session and every
+client.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ _RETRIES: Any = {"mode": "standard", "max_attempts": 3}
 # several threads, and a botocore session is not thread safe (clients, once made, are).
 _LOCK = threading.RLock()
 _session: Any = None
-_boto3_session: Any = None
 _clients: dict[str, Any] = {}
 
 
@@ -38,7 +40,7 @@ def session() -> Any:
 
 
 def client(service: str) -> Any:
-    """The boto3 client for `service` (created on first use, then kept)."""
+    """The client for `service` (created on first use, then kept)."""
     found = _clients.get(service)
     if found is not None:
         return found
@@ -46,17 +48,16 @@ def client(service: str) -> Any:
         if service not in _clients:
             from botocore.config import Config
 
-            _clients[service] = _boto3().client(service, config=Config(retries=_RETRIES))
+            _clients[service] = session().create_client(service, config=Config(retries=_RETRIES))
         return _clients[service]
 
 
 def reset() -> None:
     """Drop the session, cached clients and PynamoDB connections (tests and the local stack change
     endpoints and credentials)."""
-    global _session, _boto3_session
+    global _session
     with _LOCK:
         _clients.clear()
-        _boto3_session = None
         _session = None
     from omotenashi.dal import tables
 
@@ -73,12 +74,3 @@ def _new_session() -> None:
                 return super().create_client(*args, **kwargs)
 
     _session = SharedSession()
-
-
-def _boto3() -> Any:
-    global _boto3_session
-    if _boto3_session is None:
-        import boto3
-
-        _boto3_session = boto3.session.Session(botocore_session=session())
-    return _boto3_session
