@@ -17,25 +17,29 @@ client.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.session import Session
 
 _RETRIES: Any = {"mode": "standard", "max_attempts": 3}
 
 # Guards creating the session and every client made from it: the local stack serves requests from
 # several threads, and a botocore session is not thread safe (clients, once made, are).
 _LOCK = threading.RLock()
-_session: Any = None
+_session: Session | None = None
 _clients: dict[str, Any] = {}
 
 
-def session() -> Any:
+def session() -> Session:
     """The shared botocore session (created on first use)."""
+    global _session
     current = _session
     if current is not None:
         return current
     with _LOCK:
         if _session is None:
-            _new_session()
+            _session = _new_session()
         return _session
 
 
@@ -64,8 +68,7 @@ def reset() -> None:
     tables.unbind()
 
 
-def _new_session() -> None:
-    global _session
+def _new_session() -> Session:
     import botocore.session
 
     class SharedSession(botocore.session.Session):
@@ -73,4 +76,4 @@ def _new_session() -> None:
             with _LOCK:  # PynamoDB creates its clients from any thread, outside client() above
                 return super().create_client(*args, **kwargs)
 
-    _session = SharedSession()
+    return SharedSession()
