@@ -47,6 +47,13 @@ def test_pynamodb_goes_through_the_hook():
     assert "get_session()" in _source(base.Connection.session.fget)
 
 
+def test_no_model_brings_its_own_credentials():
+    # PynamoDB calls set_credentials on the session of a model with Meta credentials: on the shared
+    # session that would change every client's credentials.
+    for model, _ in tables._MODELS:
+        assert model.Meta.aws_access_key_id is None and model.Meta.aws_secret_access_key is None, model
+
+
 def _source(function: object) -> str:
     import inspect
 
