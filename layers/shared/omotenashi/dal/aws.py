@@ -1,28 +1,79 @@
-"""Lazily created boto3 clients (cold start: nothing is built until first use).
+"""The process's AWS SDK state: one botocore session and the clients made from it, all created
+lazily (cold start: nothing is built at import).
 
-Endpoints come from the standard AWS environment (AWS_ENDPOINT_URL points them at moto locally).
+Every client comes from the same botocore session: the ones here, and PynamoDB's (one per model
+connection, see `_pynamo.share_session`). A botocore session resolves the region, the credentials
+and the endpoint table once and keeps one loader, whose cache holds the service models
+(endpoints.json alone takes ~40 ms to parse), so a cold start's first request loads each of them
+once instead of once per session.
+
+The clients are what `boto3.client` returns (boto3 only wraps botocore's `create_client` and adds
+S3 and resource helpers we do not use), made by the session itself: the first request does not
+import boto3 (~15 ms). Endpoints and credentials come from the standard AWS environment, as before
+(AWS_ENDPOINT_URL points the clients at moto locally); `reset()` forgets the session and every
+client.
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.session import Session
 
 _RETRIES: Any = {"mode": "standard", "max_attempts": 3}
 
+# Guards creating the session and every client made from it: the local stack serves requests from
+# several threads, and a botocore session is not thread safe (clients, once made, are).
+_LOCK = threading.RLock()
+_session: Session | None = None
+_clients: dict[str, Any] = {}
 
-@functools.cache
+
+def session() -> Session:
+    """The shared botocore session (created on first use)."""
+    global _session
+    current = _session
+    if current is not None:
+        return current
+    with _LOCK:
+        if _session is None:
+            _session = _new_session()
+        return _session
+
+
 def client(service: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    """The client for `service` (created on first use, then kept)."""
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    with _LOCK:
+        if service not in _clients:
+            from botocore.config import Config
 
-    session: Any = boto3.session.Session()
-    return session.client(service, config=Config(retries=_RETRIES))
+            _clients[service] = session().create_client(service, config=Config(retries=_RETRIES))
+        return _clients[service]
 
 
 def reset() -> None:
-    """Drop cached clients and PynamoDB connections (tests and the local stack change endpoints)."""
-    client.cache_clear()
+    """Drop the session, cached clients and PynamoDB connections (tests and the local stack change
+    endpoints and credentials)."""
+    global _session
+    with _LOCK:
+        _clients.clear()
+        _session = None
     from omotenashi.dal import tables
 
     tables.unbind()
+
+
+def _new_session() -> Session:
+    import botocore.session
+
+    class SharedSession(botocore.session.Session):
+        def create_client(self, *args: Any, **kwargs: Any) -> Any:
+            with _LOCK:  # PynamoDB creates its clients from any thread, outside client() above
+                return super().create_client(*args, **kwargs)
+
+    return SharedSession()

@@ -22,7 +22,10 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from omotenashi.dal import _pynamo
 from omotenashi.settings import SettingsError, get_settings
+
+_pynamo.share_session()  # PynamoDB's clients come from dal.aws's session (created on first use)
 
 
 class SecretAttribute(MapAttribute[str, Any]):
