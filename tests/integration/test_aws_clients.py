@@ -18,7 +18,7 @@ from pynamodb.connection import base
 
 from omotenashi.dal import aws as sdk
 from omotenashi.dal import tables
-from omotenashi.logic.stores import directory
+from omotenashi.logic.core.directory import directory
 from tests.support import call, inquiry_body
 
 
