@@ -10,13 +10,17 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.logic.inquiries import auto_reply
-from omotenashi.observability import logger, metrics, tracer
+from omotenashi.observability import batch_logger, logger, metrics, tracer
 from omotenashi.schemas.jobs import InquiryQueueJob
 from omotenashi.settings import require_settings
 
 require_settings("inquiry_worker")
 # Report failed records instead of raising when all fail: SQS then retries exactly those records.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = BatchProcessor(
+    event_type=EventType.SQS,
+    raise_on_entire_batch_failure=False,
+    logger=batch_logger,  # a failed record is logged (warning, with its traceback), never silent
+)
 
 
 @tracer.capture_method

@@ -19,5 +19,7 @@ require_settings("sla_sweep")
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if logger.get_correlation_id() is None:  # a schedule without Input sends no event id
+        logger.set_correlation_id(context.aws_request_id)
     result = run_sweep()
     return {"enqueued": result.enqueued, "skipped": result.skipped, "items_read": result.items_read}

@@ -162,7 +162,7 @@ def test_poison_message_lands_in_dead_letter_queue(stack):
     assert queue_depth(stack) == len(dead)  # only the DLQ still holds messages
 
 
-def test_staff_reply_for_a_vanished_store_is_kept_for_a_person_not_dropped(stack):
+def test_staff_reply_for_a_vanished_store_is_kept_for_a_person_not_dropped(stack, caplog):
     """Like the auto-reply and alerts: the job fails visibly (retries, then the DLQ), so nobody
     believes a customer was answered when no email went out."""
     inquiry_id = _accept(stack, key="vanishing-store")
@@ -181,3 +181,6 @@ def test_staff_reply_for_a_vanished_store_is_kept_for_a_person_not_dropped(stack
     dead = boto3.client("sqs").receive_message(QueueUrl=dlq.url, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["type"] for m in dead] == ["inquiry_reply"]
     assert not [m for m in stack.outbox() if m["kind"] == "inquiry_reply"]
+    # Each failed attempt is logged (Powertools' batch processor, through our logger), not silent.
+    failures = [r for r in caplog.records if r.name == "omotenashi" and r.levelname == "WARNING"]
+    assert any("store demo not found" in (r.exc_text or r.getMessage()) for r in failures)

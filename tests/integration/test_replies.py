@@ -226,9 +226,9 @@ def _stale_first_read(monkeypatch, snapshot):
     real = views.inquiry_or_404
     reads = []
 
-    def first_read_stale(store, inquiry_id):
+    def first_read_stale(store, inquiry_id, **options):
         reads.append(inquiry_id)
-        return snapshot if len(reads) == 1 else real(store, inquiry_id)
+        return snapshot if len(reads) == 1 else real(store, inquiry_id, **options)
 
     monkeypatch.setattr(views, "inquiry_or_404", first_read_stale)
 

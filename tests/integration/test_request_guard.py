@@ -3,6 +3,7 @@ answers in UTF-8."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -91,26 +92,63 @@ def test_answers_are_utf8_not_escaped(stack, inquiry_path):
         assert "配送について" in reply.text and "\\u" not in reply.text
 
 
-def test_correlation_id_follows_the_request_to_the_email_log_line(stack, caplog):
-    """API Gateway's request id is on the job, and on the worker's log line about the email."""
+@contextlib.contextmanager
+def _structured_logs():
+    """The JSON lines Lambda would ship to CloudWatch, at INFO."""
     from omotenashi.observability import logger
 
-    structured = io.StringIO()  # the JSON lines Lambda would ship to CloudWatch
+    structured = io.StringIO()
     handler = logging.StreamHandler(structured)
     handler.setFormatter(logger.registered_formatter)
-    logging.getLogger("omotenashi").addHandler(handler)
-    caplog.set_level(logging.INFO, logger="omotenashi")
+    omotenashi_logger = logging.getLogger("omotenashi")
+    level = omotenashi_logger.level
+    omotenashi_logger.addHandler(handler)
+    omotenashi_logger.setLevel(logging.INFO)
+    lines: list[dict] = []
     try:
-        body = json.dumps(inquiry_body(), ensure_ascii=False).encode()
-        event = api_gateway_event("POST", PATH, signed_headers("POST", PATH, body), body, "/v1/{proxy+}")
-        event["requestContext"]["requestId"] = "req-corr-42"
-        assert stack.routes[0].pool.invoke(event)["statusCode"] == 202
-        stack.drain()
+        yield lines
     finally:
-        logging.getLogger("omotenashi").removeHandler(handler)
-    lines = [json.loads(line) for line in structured.getvalue().splitlines()]
-    accepted = [line for line in lines if line.get("message") == "inquiry accepted"]
-    sent = [line for line in lines if line.get("message") == "auto-reply sent"]
+        omotenashi_logger.removeHandler(handler)
+        omotenashi_logger.setLevel(level)
+        lines.extend(json.loads(line) for line in structured.getvalue().splitlines())
+
+
+def _signed_event(method: str, path: str, body: dict | None, request_id: str) -> dict:
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+    event = api_gateway_event(method, path, signed_headers(method, path, data), data, "/v1/{proxy+}")
+    event["requestContext"]["requestId"] = request_id
+    return event
+
+
+def _logged(lines: list[dict], message: str) -> list[dict]:
+    return [line for line in lines if line.get("message") == message]
+
+
+def test_correlation_id_follows_the_request_to_the_email_log_line(stack):
+    """API Gateway's request id is on the job, and on the worker's log line about the email."""
+    with _structured_logs() as lines:
+        result = stack.routes[0].pool.invoke(_signed_event("POST", PATH, inquiry_body(), "req-corr-42"))
+        assert result["statusCode"] == 202
+        stack.drain()
+    accepted, sent = _logged(lines, "inquiry accepted"), _logged(lines, "auto-reply sent")
     assert accepted and accepted[-1]["correlation_id"] == "req-corr-42"
     assert sent and sent[-1]["correlation_id"] == "req-corr-42"
     assert sent[-1]["store_id"] == "demo" and sent[-1]["inquiry_id"].startswith("inq_")
+
+
+def test_correlation_id_of_a_staff_reply_and_of_the_sweep_reach_their_emails(stack):
+    inquiry_id = call(stack, "POST", PATH, inquiry_body()).json["inquiry_id"]
+    stack.drain()
+    with _structured_logs() as lines:
+        stack.advance(21 * 3600)  # the sweep enqueues the reminder; the message worker sends it
+        reply = {"author": "sato@shop.example", "message": "ご回答します"}
+        event = _signed_event("POST", f"{PATH}/{inquiry_id}/replies", reply, "req-reply-7")
+        assert stack.routes[0].pool.invoke(event)["statusCode"] == 201
+        stack.drain()
+    sweep = [line for line in _logged(lines, "sla sweep") if line.get("enqueued")]
+    alert = _logged(lines, "sla alert delivered")
+    emailed = _logged(lines, "staff reply email")
+    assert sweep and sweep[-1]["correlation_id"]
+    assert alert and alert[-1]["correlation_id"] == sweep[-1]["correlation_id"]
+    assert emailed and emailed[-1]["correlation_id"] == "req-reply-7"
+    assert emailed[-1]["inquiry_id"] == inquiry_id

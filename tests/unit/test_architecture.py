@@ -268,3 +268,34 @@ def test_unit_tests_need_no_moto():
                 if used:
                     offenders.append(f"{path.name}::{node.name} uses {sorted(used)}")
     assert offenders == []
+
+
+def test_routes_are_router_factories_never_shared_module_objects():
+    """Powertools keeps request state on routers: each area module offers `def router()`, and no
+    Router (or resolver) is created at module level, where several apps would share it."""
+    routes = PACKAGE / "http" / "routes"
+    areas = [p for p in routes.glob("*.py") if p.name != "__init__.py"]
+    assert areas
+    for path in areas:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        factories = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "router"]
+        assert factories, f"{path.name} has no router() factory"
+        for node in tree.body:
+            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+                called = ast.unparse(node.value.func)
+                assert "Router" not in called and "Resolver" not in called, f"{path.name}: {called}"
+
+
+def test_each_function_checks_its_own_settings_at_cold_start():
+    from omotenashi.settings import FUNCTION_SETTINGS
+
+    for folder in FUNCTION_SETTINGS:
+        tree = ast.parse((FUNCTIONS / folder / "app.py").read_text(encoding="utf-8"))
+        calls = [
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            if ast.unparse(node.value.func) == "require_settings"
+        ]
+        assert [ast.literal_eval(call.args[0]) for call in calls] == [folder], folder
+    assert {p.parent.name for p in FUNCTIONS.glob("*/app.py")} == set(FUNCTION_SETTINGS)

@@ -18,7 +18,9 @@ SINGLE_LINE_REFUSED = [
     "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x01", "\x1b", "\x7f", "\x9f", "\t", "\r", "\n", "\x00",
     "\u202e", "\u202d", "\u2066", "\u2069",
 ]  # fmt: skip
-BODY_REFUSED = ["\x0b", "\x0c", "\x85", "\x01", "\x1b", "\x7f", "\x9f", "\x00", "\x08"]
+BODY_REFUSED = ["\x01", "\x1b", "\x7f", "\x9f", "\x00", "\x08"]
+# Line breaks by another name (Word's manual break VT, FF, NEL, U+2028/9): kept as a line break.
+BODY_LINE_BREAKS = ["\x0b", "\x0c", "\x85", "\u2028", "\u2029"]
 
 
 def _inquiry(**overrides):
@@ -59,8 +61,23 @@ def test_bodies_refuse_controls_other_than_line_breaks_and_tabs(character):
         FollowUpIn.model_validate({"message": text})
 
 
+@pytest.mark.parametrize("character", BODY_LINE_BREAKS)
+def test_bodies_keep_other_line_breaks_as_line_breaks(character):
+    text = f"いつ{character}届きますか"
+    assert _inquiry(message=text).message == "いつ\n届きますか"
+    assert FollowUpIn.model_validate({"message": text}).message == "いつ\n届きますか"
+
+
+def test_folded_source_headers_are_unfolded_not_refused():
+    folded = "from mx.example ([192.0.2.1])\r\n\tby mx.shop.example; Mon, 23 Nov 2026"
+    model = _inquiry(channel="email", headers={"Received": folded})
+    assert model.headers == {"Received": "from mx.example ([192.0.2.1]) by mx.shop.example; Mon, 23 Nov 2026"}
+    with pytest.raises(ValidationError):
+        _inquiry(channel="email", headers={"X-Bad": "a\r\nBcc: x@evil.example"})  # not folding
+
+
 def test_what_real_text_holds_is_kept():
-    body = "一行目\r\n二行目\n\t字下げ\u2028段落\u202e右から"  # bodies keep breaks, tabs, separators
+    body = "一行目\r\n二行目\n\t字下げ\n段落\u202e右から"  # bodies keep breaks, tabs, bidi marks
     name = "Ali\u200f \U0001f469\u200d\U0001f4bb Ōta-O'Brien"  # RLM, ZWJ emoji, accents, apostrophe
     model = _inquiry(message=body, subject="Re: 注文 #1001 😀", customer={"email": "a@b.jp", "name": name})
     assert model.message == body

@@ -26,7 +26,7 @@ import urllib.request
 from typing import Any, NoReturn
 
 from omotenashi import clock
-from omotenashi.domain import Store
+from omotenashi.domain import LOCALES, Store
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 DEMO_STORE = "demo"
@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--sender", required=True, help="From address (its domain must be verified in SES)")
     create.add_argument("--staff", action="append", help="staff address (repeat for several)")
-    create.add_argument("--locale", default="ja", choices=["ja", "en"], help="default: %(default)s")
+    create.add_argument("--locale", default="ja", choices=list(LOCALES), help="default: %(default)s")
     create.add_argument("--time-zone", default="Asia/Tokyo", help="default: %(default)s")
     create.add_argument(
         "--sla-hours", type=float, default=24, help="hours for normal inquiries (default: %(default)s)"

@@ -150,7 +150,7 @@ class DeliveryItem(Model):
         table_name: str = ""  # set by bind()
 
     delivery_id = UnicodeAttribute(hash_key=True)
-    state = UnicodeAttribute()  # sending | sent | skipped
+    state = UnicodeAttribute()  # sending | sent
     lease_until = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)

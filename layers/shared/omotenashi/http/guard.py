@@ -26,6 +26,7 @@ from omotenashi.logic.core.errors import AuthenticationFailed
 from omotenashi.observability import logger
 
 MAX_BODY_BYTES = 256 * 1024
+RETRY_AFTER_SECONDS = 2  # the same for every 503 (http/resolver.py uses this one)
 MAX_JSON_DEPTH = 32
 JSON_MEDIA_TYPE = "application/json"
 STORE_HEADER = "x-omotenashi-store"
@@ -237,7 +238,9 @@ def guard(
             request,
             None,
             proxy_response(
-                503, error_body("service_unavailable", "temporarily unavailable; retry"), {"Retry-After": "1"}
+                503,
+                error_body("service_unavailable", "temporarily unavailable; retry"),
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
             ),
         )
     bad_body = body_refusal(request)

@@ -21,7 +21,7 @@ where the digest is `HMAC-SHA256(secret, "<t>.<METHOD>.<path with query string a
 in lower-case hex. `t` must be within 300 seconds of the server's time. Optional header:
 `Idempotency-Key` (1-255 printable ASCII characters; the same key and body within 24 hours answers
 as the first call did). Errors are `{"error": {"type", "message", "fields": [{"field", "message"}]}}`.
-The README has a signing test vector and client snippets (docs/signing.md)."""
+docs/signing.md in the repository has signing test vectors and client snippets (Python, PHP, Node)."""
 
 
 def answer(description: str, model: type = ErrorOut) -> Any:

@@ -19,12 +19,11 @@ from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import Store
 from omotenashi.http import openapi
 from omotenashi.http.errors import JSON, error_body, proxy_response, validation_fields
-from omotenashi.http.guard import guard
+from omotenashi.http.guard import RETRY_AFTER_SECONDS, guard
 from omotenashi.logic.core.errors import DomainError
 from omotenashi.observability import logger
 
 PUBLIC_PREFIXES = ("/v1/openapi.json", "/v1/docs")
-RETRY_AFTER_SECONDS = 2
 
 # Japanese stays Japanese in every answer (as intake's answers always were), never \\u-escaped.
 _SERIALIZER = partial(json.dumps, separators=(",", ":"), cls=Encoder, ensure_ascii=False)

@@ -58,7 +58,15 @@ def _single_line(value: str) -> str:
     return value
 
 
+# Other ways of breaking a line (Word's manual break VT, form feed, NEL, the Unicode line and
+# paragraph separators) are line breaks to the person who typed them: kept as "\n", not refused.
+_LINE_BREAK_LIKE = re.compile("[\x0b\x0c\x85\u2028\u2029]")
+# RFC 5322 folding (CRLF followed by white space) inside a header value copied from an email.
+_FOLDING = re.compile(r"\r?\n[ \t]+")
+
+
 def multi_line(value: str) -> str:
+    value = _LINE_BREAK_LIKE.sub("\n", value)
     found = forbidden_character(value, multi_line=True)
     if found:
         raise ValueError(
@@ -69,8 +77,12 @@ def multi_line(value: str) -> str:
 
 def source_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     """Header names must be tokens and values single lines: both are stored as a DynamoDB map and
-    read back by loop protection, so what would not survive the round trip is refused here."""
-    for name, value in (headers or {}).items():
+    read back by loop protection, so what would not survive the round trip is refused here. A value
+    folded as in the original email (CRLF + white space) is unfolded first, as RFC 5322 reads it."""
+    if headers is None:
+        return None
+    headers = {name: _FOLDING.sub(" ", value) for name, value in headers.items()}
+    for name, value in headers.items():
         if not _HEADER_NAME.fullmatch(name):
             shown = name if len(name) <= 40 else name[:40] + "..."
             raise ValueError(

@@ -110,9 +110,7 @@ def deliver_alert(job: SlaAlertJob) -> str:
     if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
         entry = f"{inquiry_id}|{kind}|{job.sla_round}"
         if digests.hold(store_id, calendar.next_open(now), entry) is not None:
-            logger.info(
-                "sla alert held for the morning digest",
-            )
+            logger.info("sla alert held for the morning digest")
             return "held"
         # That digest has already gone out (the store opened meanwhile): send this one now.
     outcomes = []

@@ -1,0 +1,65 @@
+"""Each function reads only the variables it declares (settings.FUNCTION_SETTINGS), which are the
+only ones the template gives it. The local stack shares one process environment between functions,
+so here every invocation runs with exactly its own function's environment, as on Lambda; a read of
+an undeclared table or queue then fails, and the flow below would not complete."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from omotenashi.settings import FUNCTION_SETTINGS, reset_settings
+from omotenashi_local.runtime import FunctionPool
+from tests.support import call, inquiry_body
+
+DECLARED = {name for names in FUNCTION_SETTINGS.values() for name in names}
+
+
+@pytest.fixture
+def isolated_environments(stack, monkeypatch):
+    from omotenashi.dal import tables
+    from omotenashi.logic.core.directory import directory
+
+    real_invoke = FunctionPool.invoke
+    seen: dict[str, set[str]] = {}
+
+    def forget_cached_state() -> None:
+        reset_settings()
+        tables.unbind()
+        directory.clear()  # the API's cached stores must not hide a worker's own store reads
+
+    def invoke_with_own_environment(self, event):
+        saved = dict(os.environ)
+        for name in DECLARED:
+            os.environ.pop(name, None)
+        own = {k: v for k, v in self.spec.environment.items() if k in DECLARED}
+        os.environ.update(own)
+        seen[self.spec.code_dir.name] = set(own)
+        forget_cached_state()
+        try:
+            return real_invoke(self, event)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            forget_cached_state()
+
+    monkeypatch.setattr(FunctionPool, "invoke", invoke_with_own_environment)
+    yield seen
+
+
+def test_every_function_works_with_only_its_declared_environment(stack, isolated_environments):
+    created = call(stack, "POST", "/v1/inquiries", inquiry_body())
+    assert created.status == 202, created.text
+    path = f"/v1/inquiries/{created.json['inquiry_id']}"
+    stack.drain()
+    stack.advance(21 * 3600)  # the sweep enqueues the reminder; the message worker sends it
+    reply = call(stack, "POST", f"{path}/replies", {"author": "sato@shop.example", "message": "回答です"})
+    assert reply.status == 201, reply.text
+    assert call(stack, "POST", f"{path}/messages", {"message": "追加の質問"}).status == 201
+    stack.drain()
+    assert call(stack, "GET", path).json["status"] == "open"
+    assert call(stack, "POST", f"{path}/close").status == 200
+    kinds = sorted(m["kind"] for m in stack.outbox())
+    assert kinds == ["inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
+    assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}
