@@ -52,6 +52,11 @@ def _environment(root: str) -> Any:
     )
 
 
+def environment() -> Any:
+    """The Jinja2 environment over `templates_dir()`; the pages (messaging/pages.py) use it too."""
+    return _environment(str(templates_dir()))
+
+
 def available_locales(kind: str) -> list[str]:
     base = templates_dir() / kind
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
@@ -60,8 +65,7 @@ def available_locales(kind: str) -> list[str]:
 def render(
     kind: str, locale: str, context: dict[str, Any], *, store_id: str | None = None
 ) -> RenderedMessage:
-    root = templates_dir()
-    env = _environment(str(root))
+    env = environment()
     parts: dict[str, str] = {}
     for part in PARTS:
         names = [f"{kind}/{locale}/{part}"]
