@@ -17,9 +17,14 @@ KINDS = sorted(
 
 
 def test_every_kind_has_ja_and_en_with_all_parts():
-    assert {"inquiry_auto_reply", "inquiry_reply", "sla_reminder", "sla_breach", "sla_escalation"} <= set(
-        KINDS
-    )
+    assert {
+        "inquiry_auto_reply",
+        "inquiry_reply",
+        "sla_reminder",
+        "sla_breach",
+        "sla_escalation",
+        "cart_reminder",
+    } <= set(KINDS)
     for kind in KINDS:
         for locale in ("ja", "en"):
             for part in templates.PARTS:

@@ -8,6 +8,7 @@ plain text. Undefined variables are errors, so a typo fails the test suite, not 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,10 @@ def render(
         parts[part] = env.select_template(names).render(context)
     subject = " ".join(parts["subject.txt"].split())  # one line: no header folding surprises
     return RenderedMessage(subject=subject, text=parts["body.txt"], html=parts["body.html"])
+
+
+def render_file(name: str, context: Mapping[str, Any]) -> str:
+    """One file of the templates folder by its path there, e.g.
+    "_partials/marketing_footer/ja/footer.html" (autoescaped when it ends in .html, as every template).
+    No store override: for the fixed parts every email of a class carries, such as the legal footer."""
+    return str(_environment(str(templates_dir())).get_template(name).render(context))
