@@ -65,7 +65,7 @@ DeferReason = Literal["quiet_hours"]
 Reason = Literal["ok", SkipReason, DeferReason]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 SKIP_REASONS: tuple[SkipReason, ...] = get_args(SkipReason)
-REASONS: tuple[str, ...] = ("ok", *SKIP_REASONS, *get_args(DeferReason))
+REASONS: tuple[Reason, ...] = get_args(Reason)  # "ok", then the checks in their order
 
 
 class InvalidMarketingPolicy(ValueError):
