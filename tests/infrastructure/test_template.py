@@ -60,6 +60,7 @@ def test_functions_use_python312_layer_and_tracing(transformed):
     functions = _of_type(transformed, "AWS::Lambda::Function")
     assert set(functions) == {
         "ApiFunction",
+        "EventWorkerFunction",
         "InquiryWorkerFunction",
         "MessageWorkerFunction",
         "SlaSweepFunction",
@@ -175,6 +176,9 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
         "RateLimitsTable",
         "RepliesTable",
         "DeliveriesTable",
+        "EventsTable",
+        "CartsTable",
+        "OrdersTable",
     }
     for table in tables.values():
         props = table["Properties"]
@@ -187,6 +191,55 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
     }
     assert tables["StoresTable"]["DeletionPolicy"] == "Retain"
     assert tables["InquiriesTable"]["DeletionPolicy"] == "Retain"
+    for name in ("EventsTable", "CartsTable", "OrdersTable"):  # customers' commerce history
+        assert tables[name]["DeletionPolicy"] == "Retain", name
+
+
+def test_events_reach_the_worker_through_the_stream_with_partial_failures_and_a_dead_letter(
+    transformed,
+):
+    """One write per event: the events table's stream (new images) invokes the event worker,
+    inserts only, one batch at a time per shard, failed records retried from the failure, a batch
+    that keeps failing sent to a dead-letter queue that raises an alarm."""
+    events = _of_type(transformed, "AWS::DynamoDB::Table")["EventsTable"]["Properties"]
+    assert events["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert events["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    mappings = [
+        m["Properties"]
+        for m in _of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+        if "EventsTable" in json.dumps(m["Properties"]["EventSourceArn"])
+    ]
+    assert len(mappings) == 1
+    mapping = mappings[0]
+    assert mapping["FunctionName"] == {"Ref": "EventWorkerFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ParallelizationFactor"] == 1 and mapping["BisectBatchOnFunctionError"] is True
+    assert 0 < mapping["MaximumRetryAttempts"] <= 20  # never the default: retry forever
+    assert json.loads(mapping["FilterCriteria"]["Filters"][0]["Pattern"]) == {"eventName": ["INSERT"]}
+    destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["EventDeadLetterQueue", "Arn"]}
+    alarms = _of_type(transformed, "AWS::CloudWatch::Alarm")
+    watched = json.dumps([a["Properties"].get("Dimensions") for a in alarms.values()])
+    assert "EventDeadLetterQueue" in watched and "EventWorkerFunction" in watched
+
+
+def test_commerce_permissions_are_least_privilege(transformed):
+    def statements(function: str) -> dict[str, dict]:
+        roles = _of_type(transformed, "AWS::IAM::Role")
+        role = roles[f"{function}Role"]
+        found = {}
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                found[statement.get("Sid", "")] = statement
+        return found
+
+    api = statements("ApiFunction")
+    assert sorted(api["StoreCommerceEvents"]["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert api["ReadCarts"]["Action"] == ["dynamodb:GetItem"]
+    assert api["ReadOrders"]["Action"] == ["dynamodb:Query"]
+    worker = statements("EventWorkerFunction")
+    assert "dynamodb:DeleteItem" not in json.dumps(worker) and "dynamodb:Scan" not in json.dumps(worker)
+    assert "EventsTable" not in json.dumps(worker)  # the stream record carries the event
 
 
 def test_least_privilege(transformed):
@@ -209,6 +262,7 @@ def test_least_privilege(transformed):
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",
+        "dynamodb:Query",  # an order's events (OrdersTable) only: test_commerce_permissions
         "sqs:SendMessage",
     }
     worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}

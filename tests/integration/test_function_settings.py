@@ -60,6 +60,17 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     stack.drain()
     assert call(stack, "GET", path).json["status"] == "open"
     assert call(stack, "POST", f"{path}/close").status == 200
+    cart = {
+        "cart_id": "cart-1",
+        "customer": {"id": "c-1", "email": "c1@example.jp"},
+        "items": [{"sku": "A", "name": "玉露", "quantity": 1, "unit_price": "1620"}],
+        "currency": "JPY",
+        "subtotal": "1620",
+        "updated_at": "2026-11-22T01:02:03Z",
+    }
+    assert call(stack, "POST", "/v1/events/carts", cart).status == 202
+    stack.drain()  # the event worker applies it, with only its own variables
+    assert call(stack, "GET", "/v1/carts/cart-1").json["status"] == "active"
     kinds = sorted(m["kind"] for m in stack.outbox())
     assert kinds == ["inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
     assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}

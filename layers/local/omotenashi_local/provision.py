@@ -48,13 +48,14 @@ class LocalResources:
     queues: dict[str, QueueInfo]
     tables: dict[str, str]
     template: dict[str, Any]
+    attributes: dict[tuple[str, str], str]  # (logical id, attribute) -> value, for Fn::GetAtt
 
 
 def _physical_name(logical_id: str) -> str:
     return f"{PREFIX}-{logical_id}"
 
 
-def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
+def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "TableName": name,
         "KeySchema": props["KeySchema"],
@@ -65,10 +66,11 @@ def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
         kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
     if props.get("StreamSpecification"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-    dynamodb.create_table(**kwargs)
+    description: dict[str, Any] = dynamodb.create_table(**kwargs)["TableDescription"]
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return description
 
 
 def provision(region: str | None = None) -> LocalResources:
@@ -86,10 +88,12 @@ def provision(region: str | None = None) -> LocalResources:
     for logical_id, resource in resources.items():
         if resource["Type"] == "AWS::DynamoDB::Table":
             name = _physical_name(logical_id)
-            _create_table(dynamodb, name, resource["Properties"])
+            description = _create_table(dynamodb, name, resource["Properties"])
             tables[logical_id] = name
             refs[logical_id] = name
             attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}"
+            if description.get("LatestStreamArn"):
+                attributes[(logical_id, "StreamArn")] = description["LatestStreamArn"]
         elif resource["Type"] == "AWS::SQS::Queue":
             name = _physical_name(logical_id)
             props = resource.get("Properties", {})
@@ -141,7 +145,7 @@ def provision(region: str | None = None) -> LocalResources:
         for event in spec.events:
             event.properties = resolver.resolve(event.properties)
         environment.update(spec.environment)
-    return LocalResources(region, environment, specs, queues, tables, template)
+    return LocalResources(region, environment, specs, queues, tables, template, attributes)
 
 
 def verify_sender_domain(domain: str, region: str) -> None:

@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from omotenashi import clock
 from omotenashi.dal import aws
@@ -25,6 +25,7 @@ from omotenashi_local.runtime import (
     install_sqs_wake_hook,
     scheduled_event,
 )
+from omotenashi_local.streams import StreamPoller, install_stream_wake_hook
 
 DEFAULT_DEMO_SECRET = "demo-secret"
 LOCAL_ENVIRONMENT = {
@@ -32,6 +33,13 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
+
+
+class Poller(Protocol):
+    def poll_once(self) -> int: ...
+    def start(self) -> None: ...
+    def signal_stop(self) -> None: ...
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -74,6 +82,7 @@ class LocalStack:
         for key, value in LOCAL_ENVIRONMENT.items():
             os.environ.setdefault(key, value)
         install_sqs_wake_hook()  # before any client below (and aws.reset()) is created
+        install_stream_wake_hook()
         self.resources = provision.provision()
         os.environ.update(self.resources.environment)
         # The template's INFO suits CloudWatch; on a terminal warnings are enough (override with
@@ -89,8 +98,14 @@ class LocalStack:
 
         self.routes: list[ApiRoute] = []
         self.pollers: list[SqsPoller] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.schedules: list[Schedule] = []
         queues_by_arn = {q.arn: q for q in self.resources.queues.values()}
+        tables_by_stream = {
+            arn: self.resources.tables[logical_id]
+            for (logical_id, attribute), arn in self.resources.attributes.items()
+            if attribute == "StreamArn"
+        }
         for spec in self.resources.functions:
             kinds = {event.type for event in spec.events}
             pool = FunctionPool(
@@ -108,6 +123,20 @@ class LocalStack:
                                 queue, pool, event.properties.get("BatchSize", 10), self.resources.region
                             )
                         )
+                elif event.type == "DynamoDB":
+                    stream_arn = event.properties["Stream"]
+                    failure = (event.properties.get("DestinationConfig") or {}).get("OnFailure") or {}
+                    dead_letter = queues_by_arn.get(failure.get("Destination", ""))
+                    self.stream_pollers.append(
+                        StreamPoller(
+                            tables_by_stream[stream_arn],
+                            stream_arn,
+                            pool,
+                            event.properties,
+                            self.resources.region,
+                            dead_letter.url if dead_letter else None,
+                        )
+                    )
                 elif event.type in ("Schedule", "ScheduleV2"):
                     expression = event.properties.get("Schedule") or event.properties.get(
                         "ScheduleExpression"
@@ -117,6 +146,11 @@ class LocalStack:
                     )
         self._scheduler_stop = threading.Event()
         self._lock = threading.Lock()
+
+    @property
+    def all_pollers(self) -> list[Poller]:
+        """Stream pollers first: storefront events may enqueue work for the queue pollers."""
+        return [*self.stream_pollers, *self.pollers]
 
     # -- HTTP API -------------------------------------------------------------------------------
     def api(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -136,9 +170,11 @@ class LocalStack:
     def drain(self) -> None:
         """Run every queue's consumer until no message is visible."""
         for _ in range(10):
+            for stream in self.stream_pollers:  # events first: they may enqueue work
+                stream.drain()
             for poller in self.pollers:
                 poller.drain()
-            if not any(poller.poll_once() for poller in self.pollers):
+            if not any(p.poll_once() for p in self.all_pollers):
                 return
 
     def run_schedules(self) -> None:
@@ -158,7 +194,7 @@ class LocalStack:
 
     # -- background operation (make run) -------------------------------------------------------
     def start_background(self) -> None:
-        for poller in self.pollers:
+        for poller in self.all_pollers:
             poller.start()
 
         def scheduler() -> None:
@@ -181,9 +217,9 @@ class LocalStack:
         batch in flight, not the sum of them. Then run what is still queued (auto-replies, staff
         alerts) for up to `drain_seconds`: the queues live in memory and die with the stack."""
         self._scheduler_stop.set()
-        for poller in self.pollers:
+        for poller in self.all_pollers:
             poller.signal_stop()
-        for poller in self.pollers:
+        for poller in self.all_pollers:
             poller.stop()
         return self.drain_for(drain_seconds)
 
@@ -195,7 +231,7 @@ class LocalStack:
         handled = 0
         while seconds > 0 and time.monotonic() < deadline:
             received = 0
-            for poller in self.pollers:
+            for poller in self.all_pollers:
                 if time.monotonic() < deadline:
                     received += poller.poll_once()
             handled += received
@@ -206,7 +242,8 @@ class LocalStack:
     def queued(self) -> int:
         """Messages in the stack's work queues (not their dead-letter queues), visible or not."""
         by_queue = {poller.queue.url: poller for poller in self.pollers}
-        return sum(poller.queued() for poller in by_queue.values())
+        pending_events = sum(stream.queued() for stream in self.stream_pollers)
+        return pending_events + sum(poller.queued() for poller in by_queue.values())
 
 
 @dataclass

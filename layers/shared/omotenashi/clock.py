@@ -53,3 +53,21 @@ def isoformat(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def isoformat_precise(moment: datetime) -> str:
+    """UTC with a trailing Z, keeping fractional seconds when there are any (storefront event times:
+    two updates within one second are still two updates)."""
+    utc = moment.astimezone(UTC)
+    fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+def instant(moment: datetime) -> str:
+    """A stored point in time: UTC with microseconds and Z, fixed width, so that comparing two of
+    them as text (in a DynamoDB condition or key) is comparing the times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal, get_args
 
 # The literals of the domain, once: schemas, logic and data access all use these.
@@ -15,6 +16,11 @@ PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 InquiryStatus = Literal["open", "answered", "closed"]
 # Auto-reply life cycle: pending -> sent, or pending -> suppressed (loop protection, rate limit).
 AutoReplyState = Literal["pending", "sent", "suppressed"]
+# Commerce: what a storefront event is about, and the life of an order.
+EventKind = Literal["cart", "order"]
+OrderEventType = Literal["placed", "fulfilled", "delivered", "cancelled", "refunded"]
+ORDER_EVENT_TYPES: tuple[OrderEventType, ...] = get_args(OrderEventType)
+CartStatus = Literal["active", "emptied", "ordered", "recovered"]
 # Staff alerts of the first-response SLA, and the morning digest that gathers them.
 AlertKind = Literal["sla_reminder", "sla_breach", "sla_escalation", "sla_digest"]
 
@@ -148,3 +154,82 @@ class OutboundEmail:
     subject: str
     raw_mime: bytes
     message_id: str
+
+
+# --- commerce -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptedEvent:
+    """A storefront event as the API stored it: the durable inbox entry whose stream hands it to
+    the event worker. `body` is the validated event as canonical JSON (money as decimal strings)."""
+
+    store_id: str
+    event_id: str
+    kind: EventKind
+    natural_id: str
+    body: str
+    request_hash: str
+    accepted_response: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class LineItem:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    product_url: str | None = None
+    image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Cart:
+    store_id: str
+    cart_id: str
+    customer_id: str
+    email: str | None
+    name: str | None
+    locale: Locale | None
+    items: tuple[LineItem, ...]
+    currency: str
+    subtotal: Decimal
+    cart_url: str | None
+    updated_at: datetime
+    ordered_by: str | None = None  # the order that ended this cart's abandonment, if any
+    reminders_sent: int = 0
+    recovered_order_id: str | None = None
+
+    @property
+    def status(self) -> CartStatus:
+        if self.recovered_order_id:
+            return "recovered"
+        if self.ordered_by:
+            return "ordered"
+        return "active" if self.items else "emptied"
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One event in an order's life. The order's state is derived from all of them, so events
+    that arrive late, twice or out of order end in the same state."""
+
+    store_id: str
+    order_id: str
+    type: OrderEventType
+    occurred_at: datetime
+    customer_id: str
+    email: str | None = None
+    cart_id: str | None = None
+    items: tuple[LineItem, ...] = ()
+    currency: str | None = None
+    total: Decimal | None = None
+    shipping: Decimal | None = None
+    refund_id: str | None = None
+    refund_amount: Decimal | None = None
+
+    @property
+    def event_key(self) -> str:
+        """Its natural id within the order: the type, and for a refund its refund id."""
+        return f"{self.type}#{self.refund_id or ''}"

@@ -19,10 +19,20 @@ class SettingsError(RuntimeError):
 
 # What each function (its folder under functions/) reads from its environment.
 FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
-    "api": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "INQUIRY_QUEUE_URL", "MESSAGE_QUEUE_URL"),
+    "api": (
+        "STORES_TABLE",
+        "INQUIRIES_TABLE",
+        "REPLIES_TABLE",
+        "INQUIRY_QUEUE_URL",
+        "MESSAGE_QUEUE_URL",
+        "EVENTS_TABLE",
+        "CARTS_TABLE",
+        "ORDERS_TABLE",
+    ),
     "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
     "message_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "DELIVERIES_TABLE"),
     "sla_sweep": ("INQUIRIES_TABLE", "MESSAGE_QUEUE_URL"),
+    "event_worker": ("CARTS_TABLE", "ORDERS_TABLE"),
 }
 
 
@@ -68,6 +78,18 @@ class Settings:
     @property
     def deliveries_table(self) -> str:
         return _required("DELIVERIES_TABLE")
+
+    @property
+    def events_table(self) -> str:
+        return _required("EVENTS_TABLE")
+
+    @property
+    def carts_table(self) -> str:
+        return _required("CARTS_TABLE")
+
+    @property
+    def orders_table(self) -> str:
+        return _required("ORDERS_TABLE")
 
     @property
     def message_queue_url(self) -> str:

@@ -169,6 +169,88 @@ class RateWindowItem(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class EventItem(Model):
+    """The inbox: one storefront event as accepted (its stream feeds the event worker)."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # cart | order
+    natural_id = UnicodeAttribute()
+    body = UnicodeAttribute()  # the validated event, canonical JSON
+    request_hash = UnicodeAttribute()
+    accepted_response = UnicodeAttribute()
+    received_at = UnicodeAttribute()  # an instant (dal._pynamo.instant): also read from the stream
+    expires_at = TTLAttribute()
+
+
+class CartItem(Model):
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    cart_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)  # null on a stub an order made before the cart came
+    email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    items = UnicodeAttribute(null=True)  # JSON list; prices as decimal strings
+    currency = UnicodeAttribute(null=True)
+    subtotal = UnicodeAttribute(null=True)  # decimal string: exact
+    cart_url = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)  # an instant (dal._pynamo.instant): compares as text
+    ordered_by = UnicodeAttribute(null=True)  # stop key of an order of the customer after the update
+    named_by_order = UnicodeAttribute(null=True)  # stop key of an order naming the cart: for good
+    reminders_sent = NumberAttribute(null=True)
+    recovered_order_id = UnicodeAttribute(null=True)
+
+
+class CustomerCartLink(Model):
+    """In CartsTable under "<store>#customer#<customer>": one item per cart of that customer."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    cart_id = UnicodeAttribute(range_key=True)
+
+
+class OrderEventItem(Model):
+    """One event of an order (its history); `placed` events also carry the index attributes."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    order_key = UnicodeAttribute(hash_key=True)  # store_id#order_id
+    event_key = UnicodeAttribute(range_key=True)  # type#refund_id
+    store_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()  # ISO 8601 UTC
+    customer_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    cart_id = UnicodeAttribute(null=True)
+    items = UnicodeAttribute(null=True)  # JSON list (placed)
+    currency = UnicodeAttribute(null=True)
+    total = UnicodeAttribute(null=True)
+    shipping = UnicodeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)
+    refund_amount = UnicodeAttribute(null=True)
+
+
+class CustomerOrderLink(Model):
+    """In OrdersTable under "<store>!<customer>": one item per placed order, keyed
+    "<placed_at>#<order_id>" (a strongly consistent Query finds orders placed since a time)."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    order_key = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)
+
+
 _MODELS: tuple[tuple[type[Model], str], ...] = (
     (StoreItem, "stores_table"),
     (InquiryItem, "inquiries_table"),
@@ -176,6 +258,11 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (RateWindowItem, "rate_limits_table"),
     (ReplyItem, "replies_table"),
     (DeliveryItem, "deliveries_table"),
+    (EventItem, "events_table"),
+    (CartItem, "carts_table"),
+    (CustomerCartLink, "carts_table"),
+    (OrderEventItem, "orders_table"),
+    (CustomerOrderLink, "orders_table"),
 )
 _bound = False
 

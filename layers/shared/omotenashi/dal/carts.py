@@ -1,0 +1,180 @@
+"""Carts: the newest update of each cart, and the orders that ended its abandonment.
+
+Two kinds of order end it, each kept as a "stop key" ("<rank>#<placed_at>#<order_id>", compared
+as text, the smallest kept, so the same order is recorded whatever order events arrive in): an
+order naming the cart (`named_by_order`, for good; recorded even before the cart itself arrives,
+on a stub item) and an order of the customer placed at or after the cart's last update
+(`ordered_by`, recomputed at each update). Each customer's carts are listed under
+"<store>#customer#<customer>" (link items, read with a strongly consistent Query).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, cast
+
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.expressions.update import Action
+
+from omotenashi.clock import instant, parse_instant
+from omotenashi.dal._pynamo import condition_failed
+from omotenashi.dal.errors import StorageError
+from omotenashi.dal.tables import CartItem, CustomerCartLink, bind
+from omotenashi.domain import Cart, LineItem, Locale
+
+
+def _customer_partition(store_id: str, customer_id: str) -> str:
+    return f"{store_id}#customer#{customer_id}"  # "#" never appears in a store id
+
+
+def stop_order_id(key: str | None) -> str | None:
+    return key.split("#", 2)[2] if key else None
+
+
+def items_to_json(items: tuple[LineItem, ...]) -> str:
+    return json.dumps(
+        [
+            {
+                "sku": i.sku,
+                "name": i.name,
+                "quantity": i.quantity,
+                "unit_price": str(i.unit_price),
+                "product_url": i.product_url,
+                "image_url": i.image_url,
+            }
+            for i in items
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def items_from_json(text: str | None) -> tuple[LineItem, ...]:
+    raw: list[dict[str, Any]] = json.loads(text) if text else []
+    return tuple(
+        LineItem(
+            sku=i["sku"],
+            name=i["name"],
+            quantity=int(i["quantity"]),
+            unit_price=Decimal(i["unit_price"]),
+            product_url=i.get("product_url"),
+            image_url=i.get("image_url"),
+        )
+        for i in raw
+    )
+
+
+def _to_domain(item: CartItem) -> Cart | None:
+    if item.updated_at is None:
+        return None  # a stub: an order named this cart before the cart itself arrived
+    return Cart(
+        store_id=item.store_id,
+        cart_id=item.cart_id,
+        customer_id=str(item.customer_id),
+        email=item.email,
+        name=item.name,
+        locale=cast(Locale | None, item.locale),
+        items=items_from_json(item.items),
+        currency=str(item.currency),
+        subtotal=Decimal(str(item.subtotal)),
+        cart_url=item.cart_url,
+        updated_at=parse_instant(item.updated_at),
+        ordered_by=stop_order_id(min(filter(None, (item.named_by_order, item.ordered_by)), default=None)),
+        reminders_sent=int(item.reminders_sent or 0),
+        recovered_order_id=item.recovered_order_id,
+    )
+
+
+def get(store_id: str, cart_id: str, *, consistent: bool = False) -> Cart | None:
+    bind()
+    try:
+        return _to_domain(CartItem.get(store_id, cart_id, consistent_read=consistent))
+    except DoesNotExist:
+        return None
+    except PynamoDBException as error:
+        raise StorageError("reading a cart failed") from error
+
+
+def apply_update(cart: Cart) -> bool:
+    """Store this update if it is newer than the stored one (or the first), and link the cart to
+    its customer. False: an update at the same or a later time is stored already, and this one
+    changes nothing."""
+    bind()
+    item = CartItem(store_id=cart.store_id, cart_id=cart.cart_id)
+    newer = CartItem.updated_at.does_not_exist() | (CartItem.updated_at < instant(cart.updated_at))
+    actions: list[Action] = [
+        CartItem.customer_id.set(cart.customer_id),
+        CartItem.items.set(items_to_json(cart.items)),
+        CartItem.currency.set(cart.currency),
+        CartItem.subtotal.set(str(cart.subtotal)),
+        CartItem.updated_at.set(instant(cart.updated_at)),
+        CartItem.email.set(cart.email) if cart.email else CartItem.email.remove(),
+        CartItem.name.set(cart.name) if cart.name else CartItem.name.remove(),
+        CartItem.locale.set(cart.locale) if cart.locale else CartItem.locale.remove(),
+        CartItem.cart_url.set(cart.cart_url) if cart.cart_url else CartItem.cart_url.remove(),
+    ]
+    try:
+        CustomerCartLink(_customer_partition(cart.store_id, cart.customer_id), cart.cart_id).save()
+        item.update(actions=actions, condition=newer)
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError("storing a cart update failed") from error
+    return True
+
+
+def set_customer_stop(store_id: str, cart_id: str, stop_key: str | None, *, updated_at: str) -> bool:
+    """Record the customer's order that ended the abandonment of the cart as it stands at
+    `updated_at` (None: none); conditional on that update still being the newest."""
+    bind()
+    item = CartItem(store_id=store_id, cart_id=cart_id)
+    action = CartItem.ordered_by.set(stop_key) if stop_key else CartItem.ordered_by.remove()
+    try:
+        item.update(actions=[action], condition=CartItem.updated_at == updated_at)
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError("recording a cart's order failed") from error
+    return True
+
+
+def offer_named_stop(store_id: str, cart_id: str, stop_key: str) -> None:
+    """An order names the cart: it ends the cart's abandonment for good, also when the cart has
+    not arrived yet (a stub item keeps the stop until it does)."""
+    bind()
+    item = CartItem(store_id=store_id, cart_id=cart_id)
+    earlier = CartItem.named_by_order.does_not_exist() | (CartItem.named_by_order > stop_key)
+    try:
+        item.update(actions=[CartItem.named_by_order.set(stop_key)], condition=earlier)
+    except PynamoDBException as error:
+        if not condition_failed(error):
+            raise StorageError("recording a cart's order failed") from error
+
+
+def offer_customer_stop(store_id: str, cart_id: str, stop_key: str, *, placed_at: str) -> None:
+    """An order of the customer, placed at `placed_at`, ends the abandonment of this cart if the
+    cart was last updated at or before it (and no earlier such order is recorded)."""
+    bind()
+    item = CartItem(store_id=store_id, cart_id=cart_id)
+    condition = (CartItem.updated_at <= placed_at) & (
+        CartItem.ordered_by.does_not_exist() | (CartItem.ordered_by > stop_key)
+    )
+    try:
+        item.update(actions=[CartItem.ordered_by.set(stop_key)], condition=condition)
+    except PynamoDBException as error:
+        if not condition_failed(error):
+            raise StorageError("recording a cart's order failed") from error
+
+
+def customer_cart_ids(store_id: str, customer_id: str) -> list[str]:
+    bind()
+    try:
+        links = CustomerCartLink.query(_customer_partition(store_id, customer_id), consistent_read=True)
+        return [link.cart_id for link in links]
+    except PynamoDBException as error:
+        raise StorageError("listing a customer's carts failed") from error
+
+
+def stored_updated_at(cart: Cart) -> str:
+    return instant(cart.updated_at)

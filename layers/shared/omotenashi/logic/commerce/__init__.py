@@ -1,0 +1,1 @@
+"""Carts and orders: applying storefront events to them, in any order, and reading them."""

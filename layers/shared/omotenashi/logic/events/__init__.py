@@ -1,0 +1,1 @@
+"""Storefront events: stored first by the API (ingest), applied by the event worker (dispatch)."""
