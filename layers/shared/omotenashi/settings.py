@@ -19,7 +19,14 @@ class SettingsError(RuntimeError):
 
 # What each function (its folder under functions/) reads from its environment.
 FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
-    "api": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "INQUIRY_QUEUE_URL", "MESSAGE_QUEUE_URL"),
+    "api": (
+        "STORES_TABLE",
+        "INQUIRIES_TABLE",
+        "REPLIES_TABLE",
+        "CONSENT_TABLE",
+        "INQUIRY_QUEUE_URL",
+        "MESSAGE_QUEUE_URL",
+    ),
     "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
     "message_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "DELIVERIES_TABLE"),
     "sla_sweep": ("INQUIRIES_TABLE", "MESSAGE_QUEUE_URL"),
@@ -68,6 +75,10 @@ class Settings:
     @property
     def deliveries_table(self) -> str:
         return _required("DELIVERIES_TABLE")
+
+    @property
+    def consent_table(self) -> str:
+        return _required("CONSENT_TABLE")
 
     @property
     def message_queue_url(self) -> str:
