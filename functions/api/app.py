@@ -16,13 +16,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, serve
-from omotenashi.http.routes import inquiries
+from omotenashi.http.routes import customers, inquiries
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.settings import require_settings
 
 require_settings("api")
 app = create_resolver()
 app.include_router(inquiries.router())
+app.include_router(customers.router())
 
 
 # API Gateway's request id is the correlation id of the request and of every job it enqueues.
