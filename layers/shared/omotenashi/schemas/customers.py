@@ -82,14 +82,16 @@ class ConsentEntryOut(BaseModel):
     source: str
     wording: str
     at: str
-    email: str | None = Field(default=None, description="The address of the entry (none for an unsubscribe).")
+    email: str | None = Field(
+        default=None, description="The address of the entry (none for an opt-out by link)."
+    )
     recorded_at: str | None = Field(default=None, description="When the entry first reached Omotenashi.")
 
 
 class ConsentOut(BaseModel):
     customer_id: str
     email: str | None = Field(
-        description="The newest address on record; null only for a customer known from an unsubscribe alone."
+        description="The newest address on record; null only for a customer known from an opt-out link alone."
     )
     marketing_email: bool = Field(
         description="The current state: marketing email may be sent only when true."
