@@ -60,6 +60,9 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     stack.drain()
     assert call(stack, "GET", path).json["status"] == "open"
     assert call(stack, "POST", f"{path}/close").status == 200
+    consent = {"email": "taro@example.jp", "marketing_email": True, "source": "checkout", "wording": "はい"}
+    assert call(stack, "PUT", "/v1/customers/c-123/consent", consent).status == 200
+    assert call(stack, "GET", "/v1/customers/c-123/consent").json["marketing_email"] is True
     kinds = sorted(m["kind"] for m in stack.outbox())
     assert kinds == ["inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
     assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}
