@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, serve
-from omotenashi.http.routes import commerce, events, inquiries
+from omotenashi.http.routes import commerce, customers, events, inquiries
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.settings import require_settings
 
@@ -25,6 +25,7 @@ app = create_resolver()
 app.include_router(inquiries.router())
 app.include_router(events.router())
 app.include_router(commerce.router())
+app.include_router(customers.router())
 
 
 # API Gateway's request id is the correlation id of the request and of every job it enqueues.

@@ -179,6 +179,7 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
         "EventsTable",
         "CartsTable",
         "OrdersTable",
+        "ConsentTable",
     }
     for table in tables.values():
         props = table["Properties"]
@@ -242,6 +243,29 @@ def test_commerce_permissions_are_least_privilege(transformed):
     assert "EventsTable" not in json.dumps(worker)  # the stream record carries the event
 
 
+def test_consent_table_keeps_the_proof_and_the_api_may_only_add_and_read(transformed):
+    """Consent is legal proof (特定電子メール法): retained with the stack gone, recoverable, and the
+    API can add history entries and read them, never delete or replace one."""
+    table = transformed["ConsentTable"]
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["store_id", "entry_key"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    roles = [name for name in _of_type(transformed, "AWS::IAM::Role") if name != "ApiFunctionRole"]
+    on_consent = [
+        statement
+        for role in ["ApiFunctionRole", *roles]
+        for statement in _statements(transformed, role)
+        if "ConsentTable" in json.dumps(statement["Resource"])
+    ]
+    [statement] = on_consent  # the API alone touches it, in one statement
+    assert statement in _statements(transformed, "ApiFunctionRole")
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["dynamodb:Query", "dynamodb:UpdateItem"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["ConsentTable", "Arn"]}
+
+
 def test_least_privilege(transformed):
     roles = _of_type(transformed, "AWS::IAM::Role")
     for name, role in roles.items():
@@ -262,7 +286,7 @@ def test_least_privilege(transformed):
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",
-        "dynamodb:Query",  # an order's events (OrdersTable) only: test_commerce_permissions
+        "dynamodb:Query",  # an order's events and the consent history only (tests below)
         "sqs:SendMessage",
     }
     worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}

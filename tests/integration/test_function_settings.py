@@ -71,6 +71,9 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     assert call(stack, "POST", "/v1/events/carts", cart).status == 202
     stack.drain()  # the event worker applies it, with only its own variables
     assert call(stack, "GET", "/v1/carts/cart-1").json["status"] == "active"
+    consent = {"email": "taro@example.jp", "marketing_email": True, "source": "checkout", "wording": "はい"}
+    assert call(stack, "PUT", "/v1/customers/c-123/consent", consent).status == 200
+    assert call(stack, "GET", "/v1/customers/c-123/consent").json["marketing_email"] is True
     kinds = sorted(m["kind"] for m in stack.outbox())
     assert kinds == ["inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
     assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}

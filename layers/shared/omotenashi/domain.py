@@ -233,3 +233,22 @@ class OrderEvent:
     def event_key(self) -> str:
         """Its natural id within the order: the type, and for a refund its refund id."""
         return f"{self.type}#{self.refund_id or ''}"
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    """One statement of marketing consent (`marketing_email` true) or its withdrawal (false), with
+    its proof: how it was given (`source`), the `wording` the customer saw, and when (`at`). Its
+    `entry_id` is a digest of all of that (logic/marketing/consent_history.entry_id), so the same
+    statement received twice is one entry. `recorded_at` is when it first reached us."""
+
+    customer_id: str
+    entry_id: str
+    marketing_email: bool
+    source: str
+    wording: str
+    at: datetime
+    email: str | None = None
+    name: str | None = None
+    locale: Locale | None = None
+    recorded_at: datetime | None = None

@@ -23,6 +23,7 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "STORES_TABLE",
         "INQUIRIES_TABLE",
         "REPLIES_TABLE",
+        "CONSENT_TABLE",
         "INQUIRY_QUEUE_URL",
         "MESSAGE_QUEUE_URL",
         "EVENTS_TABLE",
@@ -90,6 +91,10 @@ class Settings:
     @property
     def orders_table(self) -> str:
         return _required("ORDERS_TABLE")
+
+    @property
+    def consent_table(self) -> str:
+        return _required("CONSENT_TABLE")
 
     @property
     def message_queue_url(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -251,6 +252,28 @@ class CustomerOrderLink(Model):
     event_key = UnicodeAttribute(range_key=True)
 
 
+class ConsentItem(Model):
+    """One entry of a customer's consent history (dal/consent.py). `entry_key` is
+    "<customer_id>#<entry_id>": a customer's entries share one prefix of the store's partition, and
+    the same statement always lands on the same item."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    marketing_email = BooleanAttribute()
+    source = UnicodeAttribute()
+    wording = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    recorded_at = UTCDateTimeAttribute()
+
+
 _MODELS: tuple[tuple[type[Model], str], ...] = (
     (StoreItem, "stores_table"),
     (InquiryItem, "inquiries_table"),
@@ -263,6 +286,7 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (CustomerCartLink, "carts_table"),
     (OrderEventItem, "orders_table"),
     (CustomerOrderLink, "orders_table"),
+    (ConsentItem, "consent_table"),
 )
 _bound = False
 

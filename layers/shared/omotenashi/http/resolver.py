@@ -59,7 +59,8 @@ def create_resolver() -> APIGatewayRestResolver:
     def domain_error(error: DomainError) -> Response:
         # The table: each error class names its status and type (logic/core/errors.py).
         retry = {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds else None
-        return json_response(error.status, error_body(error.type, str(error) or error.type), retry)
+        fields = getattr(error, "fields", None)  # InvalidFields names them, as the validation does
+        return json_response(error.status, error_body(error.type, str(error) or error.type, fields), retry)
 
     @app.exception_handler(DataAccessError)
     def dependency_failed(error: DataAccessError) -> Response:

@@ -51,7 +51,7 @@ def forbidden_character(value: str, *, multi_line: bool = False) -> str | None:
     return _describe(found.group()) if found else None
 
 
-def _single_line(value: str) -> str:
+def single_line(value: str) -> str:
     found = forbidden_character(value)
     if found:
         raise ValueError(f"must be a single line without control characters (found {found})")
@@ -104,7 +104,7 @@ Email = Annotated[
     AfterValidator(_email),
     Field(json_schema_extra={"format": "email"}),
 ]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(single_line)]
 MAX_HEADERS = 100
 # Documented as validated: names are tokens (propertyNames), values strings of at most 2000.
 SourceHeaders = Annotated[

@@ -22,6 +22,18 @@ class AuthenticationFailed(DomainError):
     type = "authentication_failed"
 
 
+class InvalidFields(DomainError):
+    """A request that passed the schema but breaks a rule the schema cannot see (one that needs the
+    path or stored data). Answered as a schema violation: 422, naming each field."""
+
+    status = 422
+    type = "validation_error"
+
+    def __init__(self, **fields: str) -> None:
+        super().__init__(f"invalid fields: {', '.join(fields)}")
+        self.fields = [{"field": name, "message": message} for name, message in fields.items()]
+
+
 class NotFound(DomainError):
     status = 404
     type = "not_found"
