@@ -276,7 +276,7 @@ def test_openapi_documents_email_format_and_idempotency_key_limits(stack):
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key"
     ]
-    assert len(keys) == 3  # create, reply, follow-up
+    assert len(keys) == 5  # inquiries: create, reply, follow-up; events: carts, orders
     for parameter in keys:
         (schema,) = [s for s in parameter["schema"]["anyOf"] if s["type"] == "string"]
         assert (schema["minLength"], schema["maxLength"]) == (1, 255)
