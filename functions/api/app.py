@@ -1,7 +1,8 @@
 """API function: storefront HTTP requests (API Gateway REST proxy).
 
-One resolver, one Router per area (omotenashi/http/routes/); each route parses (Powertools
-validation), makes one logic call and answers.
+One resolver; one Router per area (omotenashi/http/routes/, listed in its AREAS), each included
+when the first request for its area arrives, so a cold start builds only the models it serves.
+Each route parses (Powertools validation), makes one logic call and answers.
 """
 
 from typing import Any
@@ -16,16 +17,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, serve
-from omotenashi.http.routes import commerce, customers, events, inquiries
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.settings import require_settings
 
 require_settings("api")
 app = create_resolver()
-app.include_router(inquiries.router())
-app.include_router(events.router())
-app.include_router(commerce.router())
-app.include_router(customers.router())
 
 
 # API Gateway's request id is the correlation id of the request and of every job it enqueues.

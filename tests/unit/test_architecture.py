@@ -299,3 +299,18 @@ def test_each_function_checks_its_own_settings_at_cold_start():
         ]
         assert [ast.literal_eval(call.args[0]) for call in calls] == [folder], folder
     assert {p.parent.name for p in FUNCTIONS.glob("*/app.py")} == set(FUNCTION_SETTINGS)
+
+
+def test_every_route_module_is_an_area_and_none_loads_with_the_api_module():
+    """Areas are included on their first request (http/routes/AREAS): a route module missing from
+    AREAS would never be reachable, and one imported by the API module would cost every cold start."""
+    from omotenashi.http.routes import AREAS
+
+    modules = {
+        f"omotenashi.http.routes.{p.stem}"
+        for p in (PACKAGE / "http" / "routes").glob("*.py")
+        if p.name != "__init__.py"
+    }
+    assert set(AREAS.values()) == modules
+    api_imports = _imports(FUNCTIONS / "api" / "app.py")
+    assert not [name for name in api_imports if name.startswith("omotenashi.http.routes")]

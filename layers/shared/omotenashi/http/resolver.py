@@ -4,7 +4,9 @@ runs the request guard, then the resolver."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -20,6 +22,7 @@ from omotenashi.domain import Store
 from omotenashi.http import openapi
 from omotenashi.http.errors import JSON, error_body, proxy_response, validation_fields
 from omotenashi.http.guard import RETRY_AFTER_SECONDS, guard
+from omotenashi.http.routes import AREAS
 from omotenashi.logic.core.errors import DomainError
 from omotenashi.observability import logger
 
@@ -89,8 +92,11 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> d
     request, store, early = guard(event, PUBLIC_PREFIXES)
     if early is not None:
         return early
-    if request.path.startswith("/v1/docs"):
+    if request.path.startswith(PUBLIC_PREFIXES):  # the documentation describes every area
+        include_areas(app, AREAS.values())
         openapi.configure_docs(app)
+    else:
+        include_areas(app, [m for prefix, m in AREAS.items() if request.path.startswith(prefix)])
     _lower_case_media_type(event)
     if store is not None:
         logger.append_keys(store_id=store.store_id)
@@ -100,6 +106,26 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> d
     except Exception:  # the resolver's own failures must still answer JSON, never a bare 502
         logger.exception("resolver failed")
         return proxy_response(500, error_body("internal_error", "internal error"))
+
+
+_INCLUDED = "_omotenashi_included_areas"
+
+
+def include_areas(app: APIGatewayRestResolver, modules: Iterable[str]) -> None:
+    """Include each area's Router once per app, when a request first needs it (see routes/)."""
+    included = _included(app)
+    for name in modules:
+        if name not in included:
+            app.include_router(importlib.import_module(name).router())
+            included.add(name)
+
+
+def _included(app: APIGatewayRestResolver) -> set[str]:
+    found: set[str] | None = getattr(app, _INCLUDED, None)
+    if found is None:
+        found = set()
+        setattr(app, _INCLUDED, found)
+    return found
 
 
 def _lower_case_media_type(event: dict[str, Any]) -> None:
