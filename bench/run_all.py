@@ -8,6 +8,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("api_calls.py", "cold_import.py", "sla_sweep.py", "local_stack_load.py", "local_idle.py"):
+for script in (
+    "api_calls.py",
+    "event_calls.py",
+    "cold_import.py",
+    "sla_sweep.py",
+    "local_stack_load.py",
+    "local_idle.py",
+):
     print(flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True, cwd=HERE)

@@ -238,3 +238,43 @@ def test_sla_reminder_via_clock_advance_and_reply_stops_the_rest(base_url):
     ):
         time.sleep(0.1)
     assert any(m["kind"] == "inquiry_reply" and inquiry_id in m["text"] for m in _outbox(base_url))
+
+
+def test_cart_and_order_events_flow_through_the_stream_over_http(base_url):
+    """Over the moto server, as `make run` serves it: the events table's stream wakes the event
+    worker's poller, and the order ends the cart's abandonment."""
+    import time
+
+    from tests.e2e.helpers import SECRET, request
+    from tests.support import signed_headers
+
+    def send(path: str, body: dict) -> int:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        return request(f"{base_url}{path}", "POST", data, signed_headers("POST", path, data, secret=SECRET))[
+            0
+        ]
+
+    def cart_status() -> str | None:
+        status, _, text = request(
+            f"{base_url}/v1/carts/e2e-cart",
+            headers=signed_headers("GET", "/v1/carts/e2e-cart", b"", secret=SECRET),
+        )
+        return json.loads(text)["status"] if status == 200 else None
+
+    item = {"sku": "TEA-01", "name": "玉露", "quantity": 1, "unit_price": "1620"}
+    customer = {"id": "e2e-c", "email": "e2e@example.jp"}
+    cart = {
+        "cart_id": "e2e-cart",
+        "customer": customer,
+        "items": [item],
+        "currency": "JPY",
+        "subtotal": "1620",
+    }
+    assert send("/v1/events/carts", {**cart, "updated_at": "2026-11-22T01:00:00Z"}) == 202
+    order = {"order_id": "e2e-o", "type": "placed", "customer": customer, "cart_id": "e2e-cart"}
+    order.update(items=[item], currency="JPY", total="1620", occurred_at="2026-11-22T02:00:00Z")
+    assert send("/v1/events/orders", order) == 202
+    deadline = time.monotonic() + 10
+    while cart_status() != "ordered" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cart_status() == "ordered"
