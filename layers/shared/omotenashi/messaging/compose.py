@@ -15,8 +15,19 @@ from datetime import datetime
 from typing import Any
 
 from omotenashi.domain import OutboundEmail, Store
+from omotenashi.messaging.footer import render_footer, with_footer
 from omotenashi.messaging.mime import build_email
 from omotenashi.messaging.templates import render
+
+
+@dataclass(frozen=True)
+class MarketingFooter:
+    """What makes an email lawful marketing under 特定電子メール法 and RFC 8058: the sender's postal
+    address and contact, and the customer's own unsubscribe link (https, one-click)."""
+
+    postal_address: str
+    contact: str
+    unsubscribe_url: str
 
 
 @dataclass(frozen=True)
@@ -30,12 +41,26 @@ class Draft:
     reference: str  # unique per email of the kind: the Message-ID derives from it
     automated: bool = True  # False for a person's words (a staff reply): no Auto-Submitted
     headers: Mapping[str, str] = field(default_factory=dict)  # threading (In-Reply-To, References)
+    marketing: MarketingFooter | None = None  # set for every marketing email, never for others
 
 
 def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
     store = draft.store
     context = {"store": {"name": store.name, "sender": store.sender}, **draft.context}
     rendered = render(draft.kind, draft.locale, context, store_id=store.store_id)
+    headers = dict(draft.headers)
+    if draft.marketing is not None:
+        # Added here, for every marketing email of every flow, never by a template: the legal footer
+        # in both parts, and the RFC 8058 one-click unsubscribe headers mail clients show.
+        footer = draft.marketing
+        rendered = with_footer(
+            rendered,
+            render_footer(
+                draft.locale, store.name, footer.postal_address, footer.contact, footer.unsubscribe_url
+            ),
+        )
+        headers["List-Unsubscribe"] = f"<{footer.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return build_email(
         kind=draft.kind,
         sender=store.sender,
@@ -46,5 +71,5 @@ def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
         reference=draft.reference,
         sent_at=sent_at,
         automated=draft.automated,
-        extra_headers=dict(draft.headers),
+        extra_headers=headers,
     )
