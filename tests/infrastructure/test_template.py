@@ -3,6 +3,7 @@ least privilege."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import subprocess
@@ -166,6 +167,34 @@ def test_due_alerts_index_is_sparse_and_projects_what_the_sweep_reads(transforme
     [index] = [i for i in indexes if i["IndexName"] == "due-alerts"]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["alert_shard", "next_alert_at"]
     assert set(index["Projection"]["NonKeyAttributes"]) == {"alert_index", "alert_plan", "sla_round"}
+
+
+def test_open_by_customer_index_is_sparse_keys_only_and_queried_at_most(transformed):
+    """The marketing gate's "is this customer waiting for an answer?": keyed on open_customer, an
+    attribute only open inquiries carry, projecting keys only (existence is the answer). Whoever is
+    granted it gets Query on that index and nothing more; no function can Scan the table."""
+    props = transformed["InquiriesTable"]["Properties"]
+    [index] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == "open-by-customer"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        ("open_customer", "HASH"),
+        ("inquiry_id", "RANGE"),
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert {"AttributeName": "open_customer", "AttributeType": "S"} in props["AttributeDefinitions"]
+    assert "open_customer" not in [k["AttributeName"] for k in props["KeySchema"]]
+    from omotenashi.dal.tables import InquiryItem
+
+    assert InquiryItem.open_by_customer.Meta.index_name == "open-by-customer"
+    assert InquiryItem.open_customer.null  # sparse: absent on answered and closed inquiries
+
+    for role in _of_type(transformed, "AWS::IAM::Role"):
+        for statement in _statements(transformed, role):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Effect"] == "Allow":
+                assert not any(fnmatch.fnmatch("dynamodb:Scan", a) for a in actions), (role, statement)
+            if "open-by-customer" in json.dumps(statement["Resource"]):
+                assert statement["Effect"] == "Allow" and actions == ["dynamodb:Query"], (role, statement)
+                assert statement["Resource"] == {"Fn::Sub": "${InquiriesTable.Arn}/index/open-by-customer"}
 
 
 def test_tables_on_demand_with_pitr_and_ttl(transformed):

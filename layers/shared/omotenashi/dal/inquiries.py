@@ -86,6 +86,35 @@ def _alert_actions(inquiry_id: str, plan: tuple[tuple[str, datetime], ...], inde
     ]
 
 
+# --- status and the open-by-customer index --------------------------------------------------------
+
+
+def open_customer_key(store_id: str, email: str) -> str:
+    """The open-by-customer index key: addresses compare case-insensitively."""
+    return f"{store_id}#{email.lower()}"
+
+
+def _status_fields(store_id: str, status: str, email: str | None) -> dict[str, str | None]:
+    """Every write of `status` writes these fields together (None: remove), so the sparse
+    open-by-customer index holds an inquiry exactly while it is open: set by the write that opens
+    it (intake, a follow-up's new round), removed by the one that answers or closes it."""
+    if status not in ("open", "answered", "closed"):
+        raise ValueError(f"unknown inquiry status {status!r}")
+    if status != "open":
+        return {"status": status, "open_customer": None}
+    if email is None:
+        raise ValueError("opening an inquiry needs its customer's email")
+    return {"status": status, "open_customer": open_customer_key(store_id, email)}
+
+
+def _status_actions(store_id: str, status: str, email: str | None = None) -> list[Any]:
+    actions: list[Any] = []
+    for name, value in _status_fields(store_id, status, email).items():
+        attribute = getattr(InquiryItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
 def create_if_absent(inquiry: Inquiry) -> bool:
     """One conditional PutItem. False when an inquiry with this id already exists."""
     bind()
@@ -102,7 +131,6 @@ def create_if_absent(inquiry: Inquiry) -> bool:
         message=inquiry.message,
         priority=inquiry.priority,
         priority_reason=inquiry.priority_reason,
-        status=inquiry.status,
         received_at=inquiry.received_at,
         reply_due_at=inquiry.reply_due_at,
         order_id=inquiry.order_id,
@@ -115,6 +143,8 @@ def create_if_absent(inquiry: Inquiry) -> bool:
         sla_round=inquiry.sla_round,
         alert_plan=plan_to_json(inquiry.alert_plan),
     )
+    for name, value in _status_fields(inquiry.store_id, inquiry.status, inquiry.customer.email).items():
+        setattr(item, name, value)
     if inquiry.alert_plan:
         item.alert_index = 0
         item.alert_shard = alert_shard(inquiry.inquiry_id)
@@ -207,7 +237,7 @@ def answer_round(store_id: str, inquiry_id: str, *, sla_round: int, at: datetime
     response time kept or set. False when that round is no longer the open one."""
     actions: list[Any] = [
         InquiryItem.first_response_at.set(InquiryItem.first_response_at | at),
-        InquiryItem.status.set("answered"),
+        *_status_actions(store_id, "answered"),
         *_alert_actions(inquiry_id, (), None),
     ]
     condition = (InquiryItem.status == "open") & (InquiryItem.sla_round == sla_round)
@@ -223,7 +253,9 @@ def record_first_response(store_id: str, inquiry_id: str, *, at: datetime) -> bo
 
 def stop_clock(store_id: str, inquiry_id: str, *, status: str, now: datetime) -> bool:
     """Close (or mark answered): no further alerts for this round."""
-    actions = [InquiryItem.status.set(status), *_alert_actions(inquiry_id, (), None)]
+    if status == "open":
+        raise ValueError("stop_clock closes or answers; a follow-up reopens (restart_clock)")
+    actions = [*_status_actions(store_id, status), *_alert_actions(inquiry_id, (), None)]
     if status == "closed":
         actions.append(InquiryItem.closed_at.set(now))
     return _conditional_update(
@@ -241,10 +273,12 @@ def restart_clock(
     plan: tuple[tuple[str, datetime], ...],
     expected_round: int,
     message: str,
+    customer_email: str,
 ) -> bool:
-    """A customer follow-up: the inquiry is open again with a next-response deadline."""
+    """A customer follow-up: the inquiry is open again with a next-response deadline (and back in
+    the open-by-customer index, under its customer's address)."""
     actions = [
-        InquiryItem.status.set("open"),
+        *_status_actions(store_id, "open", customer_email),
         InquiryItem.sla_started_at.set(started_at),
         InquiryItem.reply_due_at.set(due_at),
         InquiryItem.sla_round.set(sla_round),

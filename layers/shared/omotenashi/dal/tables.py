@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from omotenashi.dal import _pynamo
@@ -64,11 +64,25 @@ class DueAlertsIndex(GlobalSecondaryIndex["InquiryItem"]):
     next_alert_at = UnicodeAttribute(range_key=True)
 
 
+class OpenByCustomerIndex(GlobalSecondaryIndex["InquiryItem"]):
+    """Sparse: an inquiry carries open_customer ("<store_id>#<lower-cased email>") exactly while its
+    status is open (dal/inquiries._status_fields writes both together), so "does this customer have
+    an open inquiry?" is one Query of at most one key (the marketing gate's hold)."""
+
+    class Meta:
+        index_name = "open-by-customer"
+        projection = KeysOnlyProjection()
+
+    open_customer = UnicodeAttribute(hash_key=True)
+    inquiry_id = UnicodeAttribute(range_key=True)
+
+
 class InquiryItem(Model):
     class Meta:
         table_name: str = ""  # set by bind()
 
     due_alerts = DueAlertsIndex()
+    open_by_customer = OpenByCustomerIndex()
 
     store_id = UnicodeAttribute(hash_key=True)
     inquiry_id = UnicodeAttribute(range_key=True)
@@ -83,6 +97,7 @@ class InquiryItem(Model):
     priority = UnicodeAttribute()
     priority_reason = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
+    open_customer = UnicodeAttribute(null=True)  # the open-by-customer key: only while status is open
     received_at = UTCDateTimeAttribute()
     reply_due_at = UTCDateTimeAttribute()
     first_response_at = UTCDateTimeAttribute(null=True)

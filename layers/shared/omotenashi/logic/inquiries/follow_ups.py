@@ -78,7 +78,7 @@ def _apply_follow_up(store: Store, priority: str, message: CustomerMessage) -> C
         if inquiry.sla_round > message.sla_round:
             return message
         if inquiry.sla_round < message.sla_round:
-            if _open_round(store, message):
+            if _open_round(store, inquiry.customer.email, message):
                 return message
             continue
         if inquiry.status == "open":
@@ -108,7 +108,7 @@ def _settle(message: CustomerMessage, **outcome: Any) -> CustomerMessage:
     return settled
 
 
-def _open_round(store: Store, message: CustomerMessage) -> bool:
+def _open_round(store: Store, customer_email: str, message: CustomerMessage) -> bool:
     plan = tuple((a.kind, a.at) for a in sla.alert_plan(store, message.created_at, message.reply_due_at))
     return inquiry_data.restart_clock(
         store.store_id,
@@ -119,4 +119,5 @@ def _open_round(store: Store, message: CustomerMessage) -> bool:
         plan=plan,
         expected_round=message.sla_round - 1,
         message=message.message,
+        customer_email=customer_email,
     )
