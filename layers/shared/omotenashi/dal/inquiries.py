@@ -115,6 +115,17 @@ def _status_actions(store_id: str, status: str, email: str | None = None) -> lis
     return actions
 
 
+def has_open_inquiry(store_id: str, email: str) -> bool:
+    """Whether the store has an open inquiry from this address: one Query (Limit 1) of the sparse
+    open-by-customer index. Eventually consistent: a write shows up about a second later."""
+    bind()
+    try:
+        found = InquiryItem.open_by_customer.query(open_customer_key(store_id, email), limit=1)
+        return next(iter(found), None) is not None
+    except PynamoDBException as error:
+        raise StorageError("looking up a customer's open inquiries failed") from error
+
+
 def create_if_absent(inquiry: Inquiry) -> bool:
     """One conditional PutItem. False when an inquiry with this id already exists."""
     bind()
