@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omotenashi.http.resolver import create_resolver, serve
-from omotenashi.http.routes import commerce, customers, events, inquiries
+from omotenashi.http.routes import commerce, customers, events, inquiries, unsubscribe
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.settings import require_settings
 
@@ -26,6 +26,7 @@ app.include_router(inquiries.router())
 app.include_router(events.router())
 app.include_router(commerce.router())
 app.include_router(customers.router())
+app.include_router(unsubscribe.router())
 
 
 # API Gateway's request id is the correlation id of the request and of every job it enqueues.

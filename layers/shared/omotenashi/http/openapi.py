@@ -12,7 +12,8 @@ from omotenashi.schemas.common import ErrorOut
 
 TITLE = "Omotenashi API"
 # Markdown (Swagger renders it): placeholders in code spans, or <unix seconds> reads as an HTML tag.
-DESCRIPTION = """Omotenashi storefront API. Every `/v1` request except the documentation carries two headers:
+DESCRIPTION = """Omotenashi storefront API. Every `/v1` request except the documentation and the public
+unsubscribe link (`/v1/unsubscribe`, which marketing emails carry) carries two headers:
 
 - `X-Omotenashi-Store: <store id>`
 - `X-Omotenashi-Signature: t=<unix seconds>,v1=<hex digest>`

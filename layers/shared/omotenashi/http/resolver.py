@@ -23,7 +23,10 @@ from omotenashi.http.guard import RETRY_AFTER_SECONDS, guard
 from omotenashi.logic.core.errors import DomainError
 from omotenashi.observability import logger
 
-PUBLIC_PREFIXES = ("/v1/openapi.json", "/v1/docs")
+# Unsigned: the documentation, and the unsubscribe link of marketing emails (a person or a mail
+# provider follows it; it answers HTML). The guard skips the signature and JSON body checks for
+# them and keeps the size limit.
+PUBLIC_PREFIXES = ("/v1/openapi.json", "/v1/docs", "/v1/unsubscribe")
 
 # Japanese stays Japanese in every answer (as intake's answers always were), never \\u-escaped.
 _SERIALIZER = partial(json.dumps, separators=(",", ":"), cls=Encoder, ensure_ascii=False)
