@@ -20,7 +20,16 @@ def test_openapi_documents_the_contract_limits(stack):
     parameters = document["paths"]["/v1/inquiries"]["post"]["parameters"]
     key = next(p for p in parameters if p["name"].lower() == "idempotency-key")
     assert key["schema"]["anyOf"][0]["maxLength"] == 255
-    assert "unsubscribe" not in json.dumps(document)  # no route that does not exist
+    # The public unsubscribe link: documented, unsigned (no security), answering HTML.
+    unsubscribe = document["paths"]["/v1/unsubscribe"]
+    assert set(unsubscribe) == {"get", "post"}
+    for operation in unsubscribe.values():
+        assert operation["security"] == []
+        assert [p["name"] for p in operation["parameters"]] == ["token"]
+        assert set(operation["responses"]["200"]["content"]) == {"text/html"}
+        assert set(operation["responses"]["400"]["content"]) == {"text/html"}
+    assert "application/x-www-form-urlencoded" in unsubscribe["post"]["requestBody"]["content"]
+    assert "/v1/unsubscribe" in document["info"]["description"]  # named as the unsigned exception
     # In a code span, so Swagger shows it instead of eating "<unix seconds>" as an HTML tag.
     assert "`X-Omotenashi-Signature: t=<unix seconds>,v1=<hex digest>`" in document["info"]["description"]
 

@@ -4,6 +4,7 @@
       --staff staff@demo.example --stack omotenashi-dev
   omotenashi stores show demo --stack omotenashi-dev
   omotenashi stores rotate-secret demo --stack omotenashi-dev
+  omotenashi stores rotate-unsubscribe-key demo --stack omotenashi-dev
   omotenashi stores create kyoto --name "Kyoto" --sender info@kyoto.example \
       --verify-sender --local http://127.0.0.1:PORT    # the local stack's "AWS (moto)" endpoint
   omotenashi request POST /v1/inquiries --url http://127.0.0.1:3000 \
@@ -114,6 +115,7 @@ def _public_view(store: Store) -> dict[str, Any]:
         "secrets": [
             {"secret_id": s.secret_id, "created_at": clock.isoformat(s.created_at)} for s in store.secrets
         ],
+        "unsubscribe_keys": len(store.unsubscribe_keys),  # how many; never the keys
     }
 
 
@@ -195,6 +197,24 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         "Older secrets were retired."
         if args.retire_previous
         else "The previous secret stays valid until the next rotation."
+    )
+    _print(view)
+    return 0
+
+
+def cmd_rotate_unsubscribe_key(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core.store_admin import rotate_unsubscribe_key
+
+    _configure_tables(args)
+    try:
+        store = rotate_unsubscribe_key(args.store_id)
+    except KeyError:
+        print(f"error: no store {args.store_id}", file=sys.stderr)
+        return 1
+    view = _public_view(store)
+    view["note"] = (
+        "New unsubscribe key active now for new links. Every older key stays valid: links already "
+        "sent never expire."
     )
     _print(view)
     return 0
@@ -339,6 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--retire-previous", action="store_true", help="make the new secret the only one")
     table_options(rotate)
     rotate.set_defaults(func=cmd_rotate)
+
+    rotate_unsubscribe = stores.add_parser(
+        "rotate-unsubscribe-key",
+        parents=[common],
+        help="add a new key for the unsubscribe links of marketing emails; older links stay valid",
+    )
+    rotate_unsubscribe.add_argument("store_id")
+    table_options(rotate_unsubscribe)
+    rotate_unsubscribe.set_defaults(func=cmd_rotate_unsubscribe_key)
 
     policy = stores.add_parser(
         "set-policy",

@@ -69,6 +69,10 @@ class Store:
     secrets: tuple[SigningSecret, ...] = field(default=(), repr=False)
     created_at: datetime | None = None
     policy: SlaPolicy = field(default_factory=SlaPolicy)
+    # Keys of the unsubscribe links' tokens (logic/core/unsubscribe_tokens.py), oldest first: new
+    # tokens use the last, every one verifies (tokens never expire). Not the API signing secrets.
+    # Empty for a store created before these keys existed, until its first link is made.
+    unsubscribe_keys: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

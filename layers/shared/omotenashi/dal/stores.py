@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.expressions.condition import size
 
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
@@ -36,7 +38,16 @@ def _to_domain(item: StoreItem) -> Store:
         ),
         created_at=item.created_at,
         policy=_policy(item.policy, float(item.sla_hours)),
+        unsubscribe_keys=_keys(item),
     )
+
+
+def _keys(item: StoreItem) -> tuple[bytes, ...]:
+    return tuple(base64.b64decode(str(k)) for k in item.unsubscribe_keys or ())
+
+
+def _key_texts(keys: tuple[bytes, ...]) -> list[str]:
+    return [base64.b64encode(k).decode("ascii") for k in keys]
 
 
 def _policy(document: dict[str, Any] | None, normal_hours: float) -> SlaPolicy:
@@ -101,6 +112,7 @@ def create_store(store: Store) -> None:
         secrets=_secret_attributes(store.secrets),
         created_at=store.created_at,
         policy=policy_document(store.policy),
+        unsubscribe_keys=cast(Any, _key_texts(store.unsubscribe_keys) or None),
     )
     try:
         item.save(condition=StoreItem.store_id.does_not_exist())
@@ -139,3 +151,51 @@ def replace_secrets(store_id: str, secrets: tuple[SigningSecret, ...], now: date
         if condition_failed(error):
             raise StoreChanged(store_id) from error
         raise StorageError("updating store secrets failed") from error
+
+
+def add_first_unsubscribe_key(store_id: str, key: bytes) -> tuple[bytes, ...]:
+    """Give a store that has no unsubscribe key (created before they existed) `key`, and answer
+    the store's keys. One conditional UpdateItem (only while it has none), then a consistent read:
+    of two first uses at once, one key is written and both answer it."""
+    bind()
+    try:
+        item = StoreItem.get(store_id, consistent_read=True)
+        if item.unsubscribe_keys:
+            return _keys(item)
+        no_keys = StoreItem.unsubscribe_keys.does_not_exist() | (size(StoreItem.unsubscribe_keys) == 0)
+        try:
+            # Not conditioned on the version (only on having no key), but it bumps it, so a
+            # concurrent read-modify-write of the store (rotate_secret, set-policy) fails and is
+            # retried rather than saving its older copy over the key.
+            item.update(
+                actions=[StoreItem.unsubscribe_keys.set(cast(Any, _key_texts((key,))))],
+                condition=StoreItem.store_id.exists() & no_keys,
+                add_version_condition=False,
+            )
+            return _keys(item)
+        except PynamoDBException as error:
+            if not condition_failed(error):
+                raise
+        return _keys(StoreItem.get(store_id, consistent_read=True))  # another first use won
+    except DoesNotExist as error:
+        raise KeyError(store_id) from error
+    except PynamoDBException as error:
+        raise StorageError("adding an unsubscribe key failed") from error
+
+
+def add_unsubscribe_key(store_id: str, key: bytes) -> tuple[bytes, ...]:
+    """Rotation: append `key` (the newest, used for new links) and keep every older one (links
+    already sent stay valid: they never expire). Fails with StoreChanged if the store changed
+    since it was read."""
+    bind()
+    try:
+        item = StoreItem.get(store_id, consistent_read=True)
+        keys = (*_keys(item), key)
+        item.update(actions=[StoreItem.unsubscribe_keys.set(cast(Any, _key_texts(keys)))])  # version-checked
+        return _keys(item)
+    except DoesNotExist as error:
+        raise KeyError(store_id) from error
+    except PynamoDBException as error:
+        if condition_failed(error):
+            raise StoreChanged(store_id) from error
+        raise StorageError("adding an unsubscribe key failed") from error

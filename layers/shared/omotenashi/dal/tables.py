@@ -49,6 +49,8 @@ class StoreItem(Model):
     secrets = ListAttribute(of=SecretAttribute, default=list)
     created_at = UTCDateTimeAttribute(null=True)
     policy = JSONAttribute(null=True)
+    # Standard base64 of each unsubscribe key, oldest first; absent on stores created before them.
+    unsubscribe_keys = ListAttribute(of=UnicodeAttribute, null=True)
     version = VersionAttribute()
 
 

@@ -26,7 +26,11 @@ from omotenashi.http.routes import AREAS
 from omotenashi.logic.core.errors import DomainError
 from omotenashi.observability import logger
 
-PUBLIC_PREFIXES = ("/v1/openapi.json", "/v1/docs")
+# Unsigned: the documentation, and the unsubscribe link of marketing emails (a person or a mail
+# provider follows it; it answers HTML). The guard skips the signature and JSON body checks for
+# them and keeps the size limit.
+DOCUMENTATION = ("/v1/openapi.json", "/v1/docs")
+PUBLIC_PREFIXES = (*DOCUMENTATION, "/v1/unsubscribe")
 
 # Japanese stays Japanese in every answer (as intake's answers always were), never \\u-escaped.
 _SERIALIZER = partial(json.dumps, separators=(",", ":"), cls=Encoder, ensure_ascii=False)
@@ -92,7 +96,7 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> d
     request, store, early = guard(event, PUBLIC_PREFIXES)
     if early is not None:
         return early
-    if request.path.startswith(PUBLIC_PREFIXES):  # the documentation describes every area
+    if request.path.startswith(DOCUMENTATION):  # the documentation describes every area
         include_areas(app, AREAS.values())
         openapi.configure_docs(app)
     else:

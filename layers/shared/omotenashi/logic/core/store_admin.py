@@ -1,5 +1,5 @@
 """Store administration (the ops CLI, the local stack's seeding): create, SLA policy, secret
-rotation. The hot-path lookup is directory.py."""
+rotation, unsubscribe key rotation. The hot-path lookup is directory.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from omotenashi.dal import stores as store_data
 from omotenashi.domain import DEFAULT_SLA_HOURS, LOCALES, Locale, SigningSecret, SlaPolicy, Store
 from omotenashi.logic.core.directory import STORE_ID_PATTERN, directory
+from omotenashi.logic.core.unsubscribe_tokens import new_key
 
 MAX_ACTIVE_SECRETS = 2
 
@@ -82,6 +83,7 @@ def create_store(
         secrets=(secret,),
         created_at=now,
         policy=SlaPolicy(hours=tuple({**DEFAULT_SLA_HOURS, "normal": float(sla_hours)}.items())),
+        unsubscribe_keys=(new_key(),),
     )
     validate_store(store)
     store_data.create_store(store)
@@ -118,3 +120,14 @@ def rotate_secret(
     store_data.replace_secrets(store_id, secrets, now)
     directory.clear()
     return replace(store, secrets=secrets), secret
+
+
+def rotate_unsubscribe_key(store_id: str) -> Store:
+    """Add a new unsubscribe key: links made from now on use it; every older key stays valid, since
+    the links already sent must work for as long as the store exists (CONTRACT.md)."""
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    keys = store_data.add_unsubscribe_key(store_id, new_key())
+    directory.clear()
+    return replace(store, unsubscribe_keys=keys)
