@@ -1,4 +1,5 @@
-"""SLA sweep: runs on a schedule, enqueues every staff alert that is due (Query on a sparse index)."""
+"""The every-minute sweep: enqueues every due timer (staff SLA alerts, abandoned-cart reminders),
+each found by a Query on its sparse index."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omotenashi.logic.inquiries.sla_sweep import run_sweep
+from omotenashi.logic.timers import run_due
 from omotenashi.observability import logger, metrics, tracer
 from omotenashi.settings import require_settings
 
@@ -21,5 +22,4 @@ require_settings("sla_sweep")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if logger.get_correlation_id() is None:  # a schedule without Input sends no event id
         logger.set_correlation_id(context.aws_request_id)
-    result = run_sweep()
-    return {"enqueued": result.enqueued, "skipped": result.skipped, "items_read": result.items_read}
+    return run_due()

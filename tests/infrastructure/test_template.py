@@ -63,6 +63,7 @@ def test_functions_use_python312_layer_and_tracing(transformed):
         "ApiFunction",
         "EventWorkerFunction",
         "InquiryWorkerFunction",
+        "MarketingWorkerFunction",
         "MessageWorkerFunction",
         "SlaSweepFunction",
     }
@@ -157,9 +158,29 @@ def test_sla_sweep_is_scheduled_and_cannot_scan(transformed):
     statements = _statements(transformed, "SlaSweepFunctionRole")
     allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
     assert allowed == {"dynamodb:Query", "dynamodb:UpdateItem", "sqs:SendMessage"}
-    [query] = [s for s in statements if "dynamodb:Query" in s["Action"]]
-    assert query["Resource"] == {"Fn::Sub": "${InquiriesTable.Arn}/index/due-alerts"}
+    queries = [s["Resource"] for s in statements if "dynamodb:Query" in s["Action"]]
+    # Only the sparse due-timer indexes: a run reads what is due, never the tables.
+    assert sorted(q["Fn::Sub"] for q in queries) == [
+        "${CartsTable.Arn}/index/due-reminders",
+        "${InquiriesTable.Arn}/index/due-alerts",
+    ]
     assert any(s["Effect"] == "Deny" and s["Action"] == ["dynamodb:Scan"] for s in statements)
+
+
+def test_due_reminders_index_is_sparse_and_the_marketing_worker_is_least_privilege(transformed):
+    indexes = transformed["CartsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    [index] = [i for i in indexes if i["IndexName"] == "due-reminders"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["reminder_shard", "next_reminder_at"]
+    assert set(index["Projection"]["NonKeyAttributes"]) == {"reminder_step", "reminder_plan", "updated_at"}
+    statements = _statements(transformed, "MarketingWorkerFunctionRole")
+    consent = [s for s in statements if "ConsentTable" in json.dumps(s["Resource"])]
+    assert [s["Action"] for s in consent] == [["dynamodb:Query"]]  # reads consent, never writes it
+    text = json.dumps(statements)
+    assert "dynamodb:Scan" not in text and "OrdersTable" not in text and "EventsTable" not in text
+    queue = transformed["MarketingQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["MarketingDeadLetterQueue", "Arn"]
+    }
 
 
 def test_due_alerts_index_is_sparse_and_projects_what_the_sweep_reads(transformed):
@@ -208,6 +229,7 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
         "EventsTable",
         "CartsTable",
         "OrdersTable",
+        "MarketingTable",
         "ConsentTable",
     }
     for table in tables.values():
@@ -288,8 +310,10 @@ def test_consent_table_keeps_the_proof_and_the_api_may_only_add_and_read(transfo
         for statement in _statements(transformed, role)
         if "ConsentTable" in json.dumps(statement["Resource"])
     ]
-    [statement] = on_consent  # the API alone touches it, in one statement
-    assert statement in _statements(transformed, "ApiFunctionRole")
+    # The API alone writes it, in one statement; the marketing worker only reads it.
+    [statement] = [s for s in on_consent if s in _statements(transformed, "ApiFunctionRole")]
+    others = [s for s in on_consent if s is not statement and s != statement]
+    assert all(s["Action"] == ["dynamodb:Query"] for s in others)
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Action"]) == ["dynamodb:Query", "dynamodb:UpdateItem"]
     assert statement["Resource"] == {"Fn::GetAtt": ["ConsentTable", "Arn"]}

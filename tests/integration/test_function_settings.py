@@ -6,9 +6,11 @@ an undeclared table or queue then fails, and the flow below would not complete."
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import pytest
 
+from omotenashi import clock
 from omotenashi.settings import FUNCTION_SETTINGS, reset_settings
 from omotenashi_local.runtime import FunctionPool
 from tests.support import call, inquiry_body
@@ -49,6 +51,7 @@ def isolated_environments(stack, monkeypatch):
 
 
 def test_every_function_works_with_only_its_declared_environment(stack, isolated_environments):
+    clock.set_source(lambda: datetime(2026, 11, 22, 1, 0, tzinfo=UTC))  # 10:00 JST: no quiet hours
     created = call(stack, "POST", "/v1/inquiries", inquiry_body())
     assert created.status == 202, created.text
     path = f"/v1/inquiries/{created.json['inquiry_id']}"
@@ -60,20 +63,23 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     stack.drain()
     assert call(stack, "GET", path).json["status"] == "open"
     assert call(stack, "POST", f"{path}/close").status == 200
+    consent = {"email": "c1@example.jp", "marketing_email": True, "source": "checkout", "wording": "はい"}
+    assert call(stack, "PUT", "/v1/customers/c-1/consent", consent).status == 200
+    assert call(stack, "GET", "/v1/customers/c-1/consent").json["marketing_email"] is True
     cart = {
         "cart_id": "cart-1",
         "customer": {"id": "c-1", "email": "c1@example.jp"},
         "items": [{"sku": "A", "name": "玉露", "quantity": 1, "unit_price": "1620"}],
         "currency": "JPY",
         "subtotal": "1620",
-        "updated_at": "2026-11-22T01:02:03Z",
+        "cart_url": "https://shop.example/cart/cart-1",
+        "updated_at": clock.isoformat(clock.now()),
     }
     assert call(stack, "POST", "/v1/events/carts", cart).status == 202
-    stack.drain()  # the event worker applies it, with only its own variables
+    stack.drain()  # the event worker applies it and plans the reminders, with only its own variables
     assert call(stack, "GET", "/v1/carts/cart-1").json["status"] == "active"
-    consent = {"email": "taro@example.jp", "marketing_email": True, "source": "checkout", "wording": "はい"}
-    assert call(stack, "PUT", "/v1/customers/c-123/consent", consent).status == 200
-    assert call(stack, "GET", "/v1/customers/c-123/consent").json["marketing_email"] is True
+    stack.advance(2 * 3600)  # the sweep finds the 1-hour reminder; the marketing worker sends it
     kinds = sorted(m["kind"] for m in stack.outbox())
-    assert kinds == ["inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
+    assert kinds == ["cart_reminder", "inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
     assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}
+    clock.set_source(None)

@@ -59,6 +59,7 @@ def main() -> int:
     server.stack = stack
     stack.start_background()
     url = f"http://{host}:{server.server_address[1]}"
+    os.environ["PUBLIC_API_URL"] = url  # marketing emails' unsubscribe links point at this stack
     print(banner(url, stack.demo_secret, endpoint), flush=True)
 
     stop = threading.Event()

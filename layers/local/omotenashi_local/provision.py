@@ -32,6 +32,12 @@ DEMO_STORE = {
 }
 
 
+DEMO_MARKETING = {
+    "postal_address": "〒100-0001\n東京都千代田区千代田1-1 デモビル3F",
+    "contact": "support@demo.example",
+}
+
+
 @dataclass
 class QueueInfo:
     logical_id: str
@@ -154,6 +160,8 @@ def verify_sender_domain(domain: str, region: str) -> None:
 
 def seed_demo_store(secret: str) -> None:
     from omotenashi import clock
-    from omotenashi.logic.core.store_admin import create_store
+    from omotenashi.logic.core.store_admin import create_store, set_marketing
 
     create_store(**DEMO_STORE, now=clock.now(), secret_value=secret)  # type: ignore[arg-type]
+    # Every default, and the legal sender details, so `make run` shows a complete cart reminder.
+    set_marketing(str(DEMO_STORE["store_id"]), DEMO_MARKETING)

@@ -242,6 +242,27 @@ def cmd_set_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_marketing(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core.store_admin import InvalidStore, set_marketing
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except ValueError as error:
+        raise CliError(f"{args.file} is not JSON: {error}") from error
+    _configure_tables(args)
+    try:
+        store = set_marketing(args.store_id, config)
+    except KeyError:
+        print(f"error: no store {args.store_id}", file=sys.stderr)
+        return 1
+    except InvalidStore as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _print({"store_id": store.store_id, "marketing": store.marketing})
+    return 0
+
+
 def cmd_request(args: argparse.Namespace) -> int:
     from omotenashi.logic.core.signing import sign_header
 
@@ -378,6 +399,16 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--file", required=True, help="policy JSON (see docs/sla.md)")
     table_options(policy)
     policy.set_defaults(func=cmd_set_policy)
+
+    marketing = stores.add_parser(
+        "set-marketing",
+        parents=[common],
+        help="set the marketing settings (postal address, contact, quiet hours, cap, cart reminders)",
+    )
+    marketing.add_argument("store_id")
+    marketing.add_argument("--file", required=True, help="marketing JSON (see docs/marketing.md)")
+    table_options(marketing)
+    marketing.set_defaults(func=cmd_set_marketing)
 
     request = commands.add_parser(
         "request",

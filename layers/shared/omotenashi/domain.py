@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 # The literals of the domain, once: schemas, logic and data access all use these.
 Locale = Literal["ja", "en"]
@@ -73,6 +74,8 @@ class Store:
     # tokens use the last, every one verifies (tokens never expire). Not the API signing secrets.
     # Empty for a store created before these keys existed, until its first link is made.
     unsubscribe_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    # The validated marketing.json (logic/marketing/settings.py reads it); None: no marketing email.
+    marketing: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

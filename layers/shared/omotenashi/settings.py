@@ -32,8 +32,17 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
     ),
     "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
     "message_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "DELIVERIES_TABLE"),
-    "sla_sweep": ("INQUIRIES_TABLE", "MESSAGE_QUEUE_URL"),
-    "event_worker": ("CARTS_TABLE", "ORDERS_TABLE"),
+    "sla_sweep": ("INQUIRIES_TABLE", "MESSAGE_QUEUE_URL", "CARTS_TABLE", "MARKETING_QUEUE_URL"),
+    "event_worker": ("STORES_TABLE", "CARTS_TABLE", "ORDERS_TABLE"),
+    "marketing_worker": (
+        "STORES_TABLE",
+        "CARTS_TABLE",
+        "CONSENT_TABLE",
+        "INQUIRIES_TABLE",
+        "MARKETING_TABLE",
+        "DELIVERIES_TABLE",
+        "PUBLIC_API_URL",
+    ),
 }
 
 
@@ -79,6 +88,19 @@ class Settings:
     @property
     def deliveries_table(self) -> str:
         return _required("DELIVERIES_TABLE")
+
+    @property
+    def marketing_table(self) -> str:
+        return _required("MARKETING_TABLE")
+
+    @property
+    def marketing_queue_url(self) -> str:
+        return _required("MARKETING_QUEUE_URL")
+
+    @property
+    def public_api_url(self) -> str:
+        """The API's public base URL (marketing emails link to its /v1/unsubscribe)."""
+        return _required("PUBLIC_API_URL").rstrip("/")
 
     @property
     def events_table(self) -> str:

@@ -10,7 +10,11 @@ on a stub item) and an order of the customer placed at or after the cart's last 
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -81,7 +85,7 @@ def _to_domain(item: CartItem) -> Cart | None:
         cart_url=item.cart_url,
         updated_at=parse_instant(item.updated_at),
         ordered_by=stop_order_id(min(filter(None, (item.named_by_order, item.ordered_by)), default=None)),
-        reminders_sent=int(item.reminders_sent or 0),
+        reminders_sent=len(item.reminded or ()),
         recovered_order_id=item.recovered_order_id,
     )
 
@@ -129,9 +133,11 @@ def set_customer_stop(store_id: str, cart_id: str, stop_key: str | None, *, upda
     `updated_at` (None: none); conditional on that update still being the newest."""
     bind()
     item = CartItem(store_id=store_id, cart_id=cart_id)
-    action = CartItem.ordered_by.set(stop_key) if stop_key else CartItem.ordered_by.remove()
+    actions: list[Action] = [CartItem.ordered_by.remove()]
+    if stop_key is not None:
+        actions = [CartItem.ordered_by.set(stop_key), *_no_reminder()]
     try:
-        item.update(actions=[action], condition=CartItem.updated_at == updated_at)
+        item.update(actions=actions, condition=CartItem.updated_at == updated_at)
     except PynamoDBException as error:
         if condition_failed(error):
             return False
@@ -146,7 +152,7 @@ def offer_named_stop(store_id: str, cart_id: str, stop_key: str) -> None:
     item = CartItem(store_id=store_id, cart_id=cart_id)
     earlier = CartItem.named_by_order.does_not_exist() | (CartItem.named_by_order > stop_key)
     try:
-        item.update(actions=[CartItem.named_by_order.set(stop_key)], condition=earlier)
+        item.update(actions=[CartItem.named_by_order.set(stop_key), *_no_reminder()], condition=earlier)
     except PynamoDBException as error:
         if not condition_failed(error):
             raise StorageError("recording a cart's order failed") from error
@@ -161,7 +167,7 @@ def offer_customer_stop(store_id: str, cart_id: str, stop_key: str, *, placed_at
         CartItem.ordered_by.does_not_exist() | (CartItem.ordered_by > stop_key)
     )
     try:
-        item.update(actions=[CartItem.ordered_by.set(stop_key)], condition=condition)
+        item.update(actions=[CartItem.ordered_by.set(stop_key), *_no_reminder()], condition=condition)
     except PynamoDBException as error:
         if not condition_failed(error):
             raise StorageError("recording a cart's order failed") from error
@@ -178,3 +184,151 @@ def customer_cart_ids(store_id: str, customer_id: str) -> list[str]:
 
 def stored_updated_at(cart: Cart) -> str:
     return instant(cart.updated_at)
+
+
+# -- the pending reminder: one step of the cart's reminder plan, in the sparse due-reminders index --
+
+REMINDER_SHARDS = 4
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    store_id: str
+    cart_id: str
+    step: int
+    updated_at: str  # the cart update the plan belongs to
+    plan: tuple[tuple[int, str], ...]  # (step, instant), time order
+
+
+@dataclass
+class SweepStats:
+    items_read: int = 0
+    queries: int = 0
+
+
+def _shard(cart_id: str) -> str:
+    return f"s{int(hashlib.sha256(cart_id.encode()).hexdigest(), 16) % REMINDER_SHARDS}"
+
+
+def _no_reminder() -> list[Action]:
+    return [
+        CartItem.reminder_step.remove(),
+        CartItem.reminder_plan.remove(),
+        CartItem.reminder_shard.remove(),
+        CartItem.next_reminder_at.remove(),
+    ]
+
+
+def _pending(cart_id: str, plan: tuple[tuple[int, str], ...], index: int) -> list[Action]:
+    if index >= len(plan):
+        return _no_reminder()
+    step, due = plan[index]
+    actions: list[Action] = [
+        CartItem.reminder_step.set(step),
+        CartItem.reminder_plan.set(json.dumps([list(p) for p in plan])),
+        CartItem.reminder_shard.set(_shard(cart_id)),
+        CartItem.next_reminder_at.set(due),
+    ]
+    return actions
+
+
+def schedule_reminders(
+    store_id: str, cart_id: str, plan: tuple[tuple[int, str], ...], *, updated_at: str
+) -> bool:
+    """The cart's reminder plan for its update at `updated_at` (empty: none), first step pending;
+    conditional on that update still being the newest."""
+    return _update(
+        store_id,
+        cart_id,
+        _pending(cart_id, plan, 0),
+        CartItem.updated_at == updated_at,
+        "scheduling reminders",
+    )
+
+
+def advance_reminder(store_id: str, cart_id: str, due: DueReminder) -> bool:
+    """Move the pending reminder from `due.step` to the plan's next step (or none); False when
+    another sweep moved it, or the cart changed, meanwhile."""
+    index = [step for step, _ in due.plan].index(due.step) + 1
+    condition = (CartItem.updated_at == due.updated_at) & (CartItem.reminder_step == due.step)
+    return _update(store_id, cart_id, _pending(cart_id, due.plan, index), condition, "advancing a reminder")
+
+
+def defer_reminder(
+    store_id: str, cart_id: str, *, updated_at: str, step: int, plan: tuple[tuple[int, str], ...], until: str
+) -> bool:
+    """Put `step` back as the pending reminder, due at `until` (the gate deferred it), unless the
+    cart changed meanwhile; the plan keeps its later steps."""
+    actions: list[Action] = [
+        CartItem.reminder_step.set(step),
+        CartItem.reminder_plan.set(json.dumps([list(p) for p in plan])),
+        CartItem.reminder_shard.set(_shard(cart_id)),
+        CartItem.next_reminder_at.set(until),
+    ]
+    return _update(store_id, cart_id, actions, CartItem.updated_at == updated_at, "deferring a reminder")
+
+
+def record_reminder_sent(store_id: str, cart_id: str, *, updated_at: str, step: int, at: str) -> None:
+    """Idempotent: the set of reminders sent gains "<updated_at>#<step>"; last_reminder_at moves on."""
+    bind()
+    item = CartItem(store_id=store_id, cart_id=cart_id)
+    try:
+        item.update(actions=[CartItem.reminded.add({f"{updated_at}#{step}"})])
+        item.update(
+            actions=[CartItem.last_reminder_at.set(at)],
+            condition=CartItem.last_reminder_at.does_not_exist() | (CartItem.last_reminder_at < at),
+        )
+    except PynamoDBException as error:
+        if not condition_failed(error):
+            raise StorageError("recording a reminder failed") from error
+
+
+def record_recovery(
+    store_id: str, cart_id: str, *, order_id: str, amount: str, currency: str, since: str, until: str
+) -> bool:
+    """The cart was recovered by this order: a reminder went out between `since` (7 days before
+    the order) and `until` (the order). The first recovering order is kept."""
+    condition = CartItem.last_reminder_at.between(since, until) & CartItem.recovered_order_id.does_not_exist()
+    actions: list[Action] = [
+        CartItem.recovered_order_id.set(order_id),
+        CartItem.recovered_amount.set(amount),
+        CartItem.recovered_currency.set(currency),
+    ]
+    return _update(store_id, cart_id, actions, condition, "recording a recovery")
+
+
+def _update(store_id: str, cart_id: str, actions: list[Action], condition: Any, what: str) -> bool:
+    bind()
+    item = CartItem(store_id=store_id, cart_id=cart_id)
+    try:
+        item.update(actions=actions, condition=condition)
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError(f"{what} failed") from error
+    return True
+
+
+def due_reminders(now: datetime, stats: SweepStats, limit: int = 1000) -> Iterator[DueReminder]:
+    """Query every shard for next_reminder_at <= now: the cost follows the due reminders, never
+    the number of carts."""
+    bind()
+    cutoff = instant(now)
+    for shard in (f"s{n}" for n in range(REMINDER_SHARDS)):
+        try:
+            results = CartItem.due_reminders.query(
+                shard, CartItem.next_reminder_at <= cutoff, limit=limit, page_size=200
+            )
+            stats.queries += 1
+            for item in results:
+                plan = tuple((int(s), str(at)) for s, at in json.loads(item.reminder_plan or "[]"))
+                yield DueReminder(
+                    store_id=item.store_id,
+                    cart_id=item.cart_id,
+                    step=int(item.reminder_step or 0),
+                    updated_at=str(item.updated_at),
+                    plan=plan,
+                )
+            stats.items_read += results.page_iter.total_scanned_count
+        except PynamoDBException as error:
+            raise StorageError("querying due reminders failed") from error

@@ -1,5 +1,6 @@
-"""Work queues (SQS): the inquiry queue (auto-replies) and the message queue (staff alerts, staff
-replies). Bodies are serialized jobs (schemas/jobs.py); this module only moves bytes."""
+"""Work queues (SQS): the inquiry queue (auto-replies), the message queue (staff alerts, staff
+replies) and the marketing queue (cart reminders). Bodies are serialized jobs (schemas/jobs.py);
+this module only moves bytes."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from omotenashi.dal.aws import client
 from omotenashi.dal.errors import QueueError
 from omotenashi.settings import get_settings
 
-QueueName = Literal["inquiry", "message"]
+QueueName = Literal["inquiry", "message", "marketing"]
 
 
 def send(queue: QueueName, body: str) -> None:
     settings = get_settings()
-    url = settings.inquiry_queue_url if queue == "inquiry" else settings.message_queue_url
+    urls = {
+        "inquiry": lambda: settings.inquiry_queue_url,
+        "message": lambda: settings.message_queue_url,
+        "marketing": lambda: settings.marketing_queue_url,
+    }
+    url = urls[queue]()
     try:
         client("sqs").send_message(QueueUrl=url, MessageBody=body)
     except (ClientError, BotoCoreError) as error:

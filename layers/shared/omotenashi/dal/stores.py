@@ -39,6 +39,7 @@ def _to_domain(item: StoreItem) -> Store:
         created_at=item.created_at,
         policy=_policy(item.policy, float(item.sla_hours)),
         unsubscribe_keys=_keys(item),
+        marketing=item.marketing,
     )
 
 
@@ -136,6 +137,21 @@ def replace_policy(store_id: str, policy: SlaPolicy) -> None:
         if condition_failed(error):
             raise StoreChanged(store_id) from error
         raise StorageError("updating the store policy failed") from error
+
+
+def replace_marketing(store_id: str, document: dict[str, Any]) -> None:
+    """Store the (validated) marketing settings."""
+    bind()
+    try:
+        item = StoreItem.get(store_id, consistent_read=True)
+        item.marketing = document
+        item.save()  # VersionAttribute makes this a compare-and-swap
+    except DoesNotExist as error:
+        raise KeyError(store_id) from error
+    except PynamoDBException as error:
+        if condition_failed(error):
+            raise StoreChanged(store_id) from error
+        raise StorageError("updating the marketing settings failed") from error
 
 
 def replace_secrets(store_id: str, secrets: tuple[SigningSecret, ...], now: datetime) -> None:

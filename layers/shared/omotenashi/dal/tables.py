@@ -51,6 +51,7 @@ class StoreItem(Model):
     policy = JSONAttribute(null=True)
     # Standard base64 of each unsubscribe key, oldest first; absent on stores created before them.
     unsubscribe_keys = ListAttribute(of=UnicodeAttribute, null=True)
+    marketing = JSONAttribute(null=True)  # the validated marketing.json (logic/marketing/settings)
     version = VersionAttribute()
 
 
@@ -204,6 +205,19 @@ class EventItem(Model):
     expires_at = TTLAttribute()
 
 
+class DueRemindersIndex(GlobalSecondaryIndex["CartItem"]):
+    """Sparse: only carts with a pending reminder carry reminder_shard/next_reminder_at, so the
+    sweep's Query reads due reminders and nothing else (ordered, emptied and finished carts leave
+    the index)."""
+
+    class Meta:
+        index_name = "due-reminders"
+        projection = IncludeProjection(["reminder_step", "reminder_plan", "updated_at"])
+
+    reminder_shard = UnicodeAttribute(hash_key=True)
+    next_reminder_at = UnicodeAttribute(range_key=True)
+
+
 class CartItem(Model):
     class Meta:
         table_name: str = ""  # set by bind()
@@ -221,8 +235,39 @@ class CartItem(Model):
     updated_at = UnicodeAttribute(null=True)  # an instant (dal._pynamo.instant): compares as text
     ordered_by = UnicodeAttribute(null=True)  # stop key of an order of the customer after the update
     named_by_order = UnicodeAttribute(null=True)  # stop key of an order naming the cart: for good
-    reminders_sent = NumberAttribute(null=True)
+    reminders_sent = NumberAttribute(null=True)  # unused; `reminded` counts (kept for old items)
+    reminded = UnicodeSetAttribute(null=True)  # "<updated_at>#<step>" of each reminder sent
+    last_reminder_at = UnicodeAttribute(null=True)  # an instant
     recovered_order_id = UnicodeAttribute(null=True)
+    recovered_amount = UnicodeAttribute(null=True)  # decimal string, in the order's currency
+    recovered_currency = UnicodeAttribute(null=True)
+    # The pending reminder (sparse index): its step, when, and the sequence's plan for this update.
+    reminder_step = NumberAttribute(null=True)
+    reminder_plan = UnicodeAttribute(null=True)  # JSON [[step, instant], ...]
+    reminder_shard = UnicodeAttribute(null=True)
+    next_reminder_at = UnicodeAttribute(null=True)
+    due_reminders = DueRemindersIndex()
+
+
+class MarketingItem(Model):
+    """MarketingTable: per customer, the last marketing email (the frequency cap across flows,
+    sk "last#<customer>"), and each decision of the gate (sk "decision#<customer>#<at>#<ref>"):
+    why a customer got, or did not get, an email."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)
+    last_sent_at = UnicodeAttribute(null=True)  # an instant
+    flow = UnicodeAttribute(null=True)
+    reference = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    defer_until = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
 
 
 class CustomerCartLink(Model):
@@ -301,6 +346,7 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (EventItem, "events_table"),
     (CartItem, "carts_table"),
     (CustomerCartLink, "carts_table"),
+    (MarketingItem, "marketing_table"),
     (OrderEventItem, "orders_table"),
     (CustomerOrderLink, "orders_table"),
     (ConsentItem, "consent_table"),

@@ -52,8 +52,21 @@ class ReplyEmailJob(_Job):
     reply_id: Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
+class CartReminderJob(_Job):
+    """Marketing queue: one step of a cart's abandoned-cart sequence is due."""
+
+    type: Literal["cart_reminder"] = "cart_reminder"
+    store_id: StoreId
+    cart_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    step: int
+    updated_at: str  # the cart update the sequence belongs to (an instant)
+    plan: list[tuple[int, str]]  # the sequence's steps and their due times
+    due_at: str
+
+
 # The inquiry queue has one kind of job; messages queued before jobs had a type lack the tag, so it
 # is parsed as that model (its `type` defaults) rather than as a tagged union.
 InquiryQueueJob = AutoReplyJob
 MessageQueueJob = Annotated[SlaAlertJob | ReplyEmailJob, Field(discriminator="type")]
-Job = AutoReplyJob | SlaAlertJob | ReplyEmailJob
+MarketingQueueJob = Annotated[CartReminderJob, Field(discriminator="type")]
+Job = AutoReplyJob | SlaAlertJob | ReplyEmailJob | CartReminderJob

@@ -11,14 +11,19 @@ cart.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from omotenashi import clock
 from omotenashi.dal import carts as cart_data
 from omotenashi.dal import orders as order_data
 from omotenashi.domain import Cart, LineItem, OrderEvent
 from omotenashi.logic.core.errors import NotFound
+from omotenashi.logic.marketing import cart_reminders
+from omotenashi.observability import metrics
 from omotenashi.schemas.commerce import CartEventIn, CartOut, LineItemIn, LineItemOut
 
 NAMED, SAME_CUSTOMER = "0", "1"  # an order naming the cart comes before one that does not
+RECOVERY_WINDOW = timedelta(days=7)  # an order this soon after a reminder recovered the cart
 
 
 def stop_key(rank: str, placed_at: str, order_id: str) -> str:
@@ -61,18 +66,37 @@ def apply_cart_event(store_id: str, event: CartEventIn) -> bool:
     orders_since = order_data.placed_orders_of_customer(store_id, cart.customer_id, since=updated_at)
     stops = [stop_key(SAME_CUSTOMER, placed_at, order_id) for placed_at, order_id in orders_since]
     cart_data.set_customer_stop(store_id, cart.cart_id, min(stops, default=None), updated_at=updated_at)
+    stored = cart_data.get(store_id, cart.cart_id, consistent=True)  # with any order that ended it
+    if stored is not None and cart_data.stored_updated_at(stored) == updated_at:
+        cart_reminders.schedule(stored)
     return True
 
 
 def end_abandonment_by(order: OrderEvent, placed_at: str) -> None:
     """A placed order ends the abandonment of the cart it names and of the customer's carts last
-    updated at or before it."""
+    updated at or before it; a cart reminded in the 7 days before the order is recovered by it."""
+    ended = []
     if order.cart_id is not None:
         cart_data.offer_named_stop(order.store_id, order.cart_id, stop_key(NAMED, placed_at, order.order_id))
+        ended.append(order.cart_id)
     for cart_id in cart_data.customer_cart_ids(order.store_id, order.customer_id):
         cart_data.offer_customer_stop(
             order.store_id, cart_id, stop_key(SAME_CUSTOMER, placed_at, order.order_id), placed_at=placed_at
         )
+        ended.append(cart_id)
+    since = clock.instant(order.occurred_at - RECOVERY_WINDOW)
+    for cart_id in dict.fromkeys(ended):
+        recovered = cart_data.record_recovery(
+            order.store_id,
+            cart_id,
+            order_id=order.order_id,
+            amount=str(order.total if order.total is not None else 0),
+            currency=order.currency or "",
+            since=since,
+            until=placed_at,
+        )
+        if recovered:
+            metrics.add_metric(name="CartRecovered", unit="Count", value=1)
 
 
 def view(store_id: str, cart_id: str) -> CartOut:

@@ -107,6 +107,23 @@ def set_policy(store_id: str, config: dict[str, Any]) -> Store:
     return replace(store, policy=policy, sla_hours=policy.hours_for("normal"))
 
 
+def set_marketing(store_id: str, document: dict[str, Any]) -> Store:
+    """Validate and store the marketing settings (marketing.json; logic/marketing/settings.py)."""
+    from omotenashi.logic.marketing.settings import InvalidMarketingSettings, validate
+
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    try:
+        settings = validate(document, store.time_zone)
+    except InvalidMarketingSettings as error:
+        raise InvalidStore(str(error)) from error
+    stored = settings.to_document()
+    store_data.replace_marketing(store_id, stored)
+    directory.clear()
+    return replace(store, marketing=stored)
+
+
 def rotate_secret(
     store_id: str, now: datetime, *, retire_previous: bool = False
 ) -> tuple[Store, SigningSecret]:

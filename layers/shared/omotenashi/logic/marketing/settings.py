@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from omotenashi.domain import Store
 from omotenashi.logic.marketing.gate import (
     POLICY_KEYS,
     InvalidMarketingPolicy,
@@ -163,3 +164,10 @@ def validate(document: Mapping[str, Any], time_zone: str) -> MarketingSettings:
         cart_reminders_enabled=enabled,
         cart_steps=steps,
     )
+
+
+def from_store(store: Store) -> MarketingSettings | None:
+    """The store's marketing settings; None when it has none (no marketing email at all)."""
+    if not store.marketing:
+        return None
+    return validate(store.marketing, store.time_zone)
