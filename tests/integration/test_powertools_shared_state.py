@@ -41,5 +41,6 @@ def test_every_function_of_the_local_stack_shares_one_invocation_lock(stack):
     pools = {id(route.pool): route.pool for route in stack.routes}
     pools.update({id(p.pool): p.pool for p in stack.pollers})
     pools.update({id(s.pool): s.pool for s in stack.schedules})
-    assert len(pools) == 4  # the API, both workers and the SLA sweep
+    pools.update({id(s.pool): s.pool for s in stack.stream_pollers})
+    assert len(pools) == len(stack.resources.functions)  # every function of the template
     assert all(pool._lock is INVOCATION_LOCK for pool in pools.values())
