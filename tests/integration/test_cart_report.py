@@ -204,3 +204,17 @@ def test_a_reminded_cart_stays_abandoned_and_reminded_whatever_came_after(stack,
         assert figures["recovery_rate"] == "0.0000"
     finally:
         clock.set_source(None)
+
+
+def test_every_page_is_read_and_the_read_is_every_cart_of_the_store(mix, monkeypatch):
+    from omotenashi.dal import carts as cart_data
+
+    whole = call(mix, "GET", DAY).json
+    monkeypatch.setattr(cart_data, "REPORT_PAGE_SIZE", 2)
+    with aws_calls() as log:
+        paged = call(mix, "GET", DAY).json
+    assert paged == whole
+    assert [op for service, op in log.calls if service == "dynamodb"] == ["Query"] * 4  # 7 carts, 2 a page
+    stats = cart_data.ReportStats()
+    found = list(cart_data.abandoned_carts("demo", "2000-01-01T00:00:00.000000Z", "2100-01-01", stats))
+    assert len(found) == 5 and stats.items_read == 7  # the filter cuts the answer, not the read

@@ -354,6 +354,7 @@ class ReportStats:
 
 
 _EMPTY_ITEMS = len(items_to_json(()))  # "[]": the stored items of an emptied cart
+REPORT_PAGE_SIZE = 500
 
 
 def abandoned_carts(
@@ -386,7 +387,7 @@ def abandoned_carts(
                 "recovered_amount",
                 "recovered_currency",
             ],
-            page_size=500,
+            page_size=REPORT_PAGE_SIZE,
         )
         for item in results:
             yield ReportedCart(
