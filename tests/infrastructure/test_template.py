@@ -287,7 +287,8 @@ def test_commerce_permissions_are_least_privilege(transformed):
 
     api = statements("ApiFunction")
     assert sorted(api["StoreCommerceEvents"]["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem"]
-    assert api["ReadCarts"]["Action"] == ["dynamodb:GetItem"]
+    assert api["ReadCarts"]["Action"] == ["dynamodb:GetItem", "dynamodb:Query"]  # Query: the cart report
+    assert api["ReadCarts"]["Resource"] == {"Fn::GetAtt": ["CartsTable", "Arn"]}  # never the index
     assert api["ReadOrders"]["Action"] == ["dynamodb:Query"]
     worker = statements("EventWorkerFunction")
     assert "dynamodb:DeleteItem" not in json.dumps(worker) and "dynamodb:Scan" not in json.dumps(worker)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
 from omotenashi.clock import instant, parse_instant
@@ -332,3 +333,70 @@ def due_reminders(now: datetime, stats: SweepStats, limit: int = 1000) -> Iterat
             stats.items_read += results.page_iter.total_scanned_count
         except PynamoDBException as error:
             raise StorageError("querying due reminders failed") from error
+
+
+# -- the cart report: the store's abandoned carts of a period ------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportedCart:
+    """An abandoned cart, as the report needs it: reminded or not, and what recovered it."""
+
+    reminded: bool
+    recovered_order_id: str | None
+    recovered_amount: str | None
+    recovered_currency: str | None
+
+
+@dataclass
+class ReportStats:
+    items_read: int = 0  # carts the Query read (before the filter): every cart of the store
+
+
+_EMPTY_ITEMS = len(items_to_json(()))  # "[]": the stored items of an emptied cart
+REPORT_PAGE_SIZE = 500
+
+
+def abandoned_carts(
+    store_id: str, since: str, until: str, stats: ReportStats | None = None
+) -> Iterator[ReportedCart]:
+    """The store's carts last updated in [since, until) (instants) that were abandoned: reminded
+    at least once, or still active (items at their last update and no order that ended them).
+
+    One Query on the store's partition (never a Scan; link items live under other partitions, so
+    it sees carts only), every page, eventually consistent. The key holds no time, so the Query
+    reads every cart of the store: the filter and the projection cut what comes back, not what is
+    read (the read costs the size of the store's carts). Stubs (an order named a cart that never
+    arrived) have no updated_at and are filtered out."""
+    bind()
+    in_period = (CartItem.updated_at >= since) & (CartItem.updated_at < until)
+    still_active = (
+        CartItem.ordered_by.does_not_exist()
+        & CartItem.named_by_order.does_not_exist()
+        & (size(CartItem.items) > _EMPTY_ITEMS)
+    )
+    abandoned = CartItem.reminded.exists() | still_active
+    try:
+        results = CartItem.query(
+            store_id,
+            filter_condition=in_period & abandoned,
+            attributes_to_get=[
+                "cart_id",
+                "reminded",
+                "recovered_order_id",
+                "recovered_amount",
+                "recovered_currency",
+            ],
+            page_size=REPORT_PAGE_SIZE,
+        )
+        for item in results:
+            yield ReportedCart(
+                reminded=bool(item.reminded),
+                recovered_order_id=item.recovered_order_id,
+                recovered_amount=item.recovered_amount,
+                recovered_currency=item.recovered_currency,
+            )
+        if stats is not None:
+            stats.items_read += results.page_iter.total_scanned_count
+    except PynamoDBException as error:
+        raise StorageError("reading the store's carts failed") from error

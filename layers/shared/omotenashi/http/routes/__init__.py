@@ -14,4 +14,5 @@ AREAS: dict[str, str] = {
     "/v1/orders/": "omotenashi.http.routes.commerce",
     "/v1/customers/": "omotenashi.http.routes.customers",
     "/v1/unsubscribe": "omotenashi.http.routes.unsubscribe",
+    "/v1/reports/": "omotenashi.http.routes.reports",
 }
