@@ -15,6 +15,7 @@ for script in (
     "sla_sweep.py",
     "reminder_sweep.py",
     "local_stack_load.py",
+    "commerce_load.py",
     "local_idle.py",
 ):
     print(flush=True)
