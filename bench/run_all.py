@@ -13,7 +13,9 @@ for script in (
     "event_calls.py",
     "cold_import.py",
     "sla_sweep.py",
+    "reminder_sweep.py",
     "local_stack_load.py",
+    "commerce_load.py",
     "local_idle.py",
 ):
     print(flush=True)
