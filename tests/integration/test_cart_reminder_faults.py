@@ -1,0 +1,141 @@
+"""Any single failed AWS call on a cart reminder's way (the API's store, the event worker, the
+sweep, the marketing worker): the reminder is late, never lost and never doubled.
+
+Each case fails exactly one call, the `nth` of those matching (service, operation, table, index),
+in the phase that makes it: `api` (POST /v1/events/carts), `event_worker` (the stream drained),
+`sweep` (the every-minute schedule, the first step due) or `marketing_worker` (the queue drained).
+Then the stack runs on, a minute at a time, and each of the two default steps arrives once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from omotenashi import clock
+from tests.integration.test_cart_reminders import CUSTOMER, T0, _iso, advance_to, consent, reminders
+from tests.support import aws_fault, call
+
+MINUTE = 60
+
+
+def _matching(table: str | None, index: str | None, nth: int):
+    seen = [0]
+
+    def when(params: dict[str, Any]) -> bool:
+        if table is not None and not str(params.get("TableName", "")).endswith(f"-{table}"):
+            return False
+        if index is not None and params.get("IndexName") != index:
+            return False
+        seen[0] += 1
+        return seen[0] == nth
+
+    return when
+
+
+# (phase, service, operation, table, index, nth): every AWS call of the path, in the order made.
+CASES = [
+    ("api", "dynamodb", "PutItem", "EventsTable", None, 1),
+    # event worker: link, store the update, orders since, stop, read back, plan the reminders
+    ("event_worker", "dynamodb", "PutItem", "CartsTable", None, 1),
+    ("event_worker", "dynamodb", "UpdateItem", "CartsTable", None, 1),
+    ("event_worker", "dynamodb", "Query", "OrdersTable", None, 1),
+    ("event_worker", "dynamodb", "UpdateItem", "CartsTable", None, 2),
+    ("event_worker", "dynamodb", "GetItem", "CartsTable", None, 1),
+    ("event_worker", "dynamodb", "UpdateItem", "CartsTable", None, 3),
+    # sweep: the due-reminders index (each shard), enqueue, move the pending step on
+    ("sweep", "dynamodb", "Query", "CartsTable", "due-reminders", 1),
+    ("sweep", "dynamodb", "Query", "CartsTable", "due-reminders", 4),
+    ("sweep", "sqs", "SendMessage", None, None, 1),
+    ("sweep", "dynamodb", "UpdateItem", "CartsTable", None, 1),
+    # marketing worker: cart, consent, open inquiry, cap read, cap claim, delivery claim, SES,
+    # delivery record, decision, reminder recorded (set, then last_reminder_at)
+    ("marketing_worker", "dynamodb", "GetItem", "CartsTable", None, 1),
+    ("marketing_worker", "dynamodb", "Query", "ConsentTable", None, 1),
+    ("marketing_worker", "dynamodb", "Query", "InquiriesTable", "open-by-customer", 1),
+    ("marketing_worker", "dynamodb", "GetItem", "MarketingTable", None, 1),
+    ("marketing_worker", "dynamodb", "UpdateItem", "MarketingTable", None, 1),
+    ("marketing_worker", "dynamodb", "PutItem", "DeliveriesTable", None, 1),
+    ("marketing_worker", "ses", "SendRawEmail", None, None, 1),
+    ("marketing_worker", "dynamodb", "UpdateItem", "DeliveriesTable", None, 1),
+    ("marketing_worker", "dynamodb", "PutItem", "MarketingTable", None, 1),
+    ("marketing_worker", "dynamodb", "UpdateItem", "CartsTable", None, 1),
+    ("marketing_worker", "dynamodb", "UpdateItem", "CartsTable", None, 2),
+]
+
+
+def _case_id(case: tuple[Any, ...]) -> str:
+    phase, service, operation, table, index, nth = case
+    return "-".join(str(part) for part in (phase, service, operation, table or "", index or "", nth) if part)
+
+
+def _cart_body() -> dict[str, Any]:
+    return {
+        "cart_id": "cart-77",
+        "customer": CUSTOMER,
+        "items": [{"sku": "TEA-01", "name": "玉露 100g", "quantity": 2, "unit_price": "1620"}],
+        "currency": "JPY",
+        "subtotal": "3240",
+        "cart_url": "https://shop.example/cart/cart-77",
+        "updated_at": _iso(T0),
+    }
+
+
+@pytest.fixture
+def clocked(stack):
+    clock.set_source(lambda: T0)
+    yield stack
+    clock.set_source(None)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerError"])
+def test_one_failed_call_makes_the_reminder_late_never_lost_or_doubled(clocked, case, code):
+    stack = clocked
+    phase, service, operation, table, index, nth = case
+    fault = aws_fault(service, operation, code=code, when=_matching(table, index, nth))
+    consent(stack)
+
+    with fault if phase == "api" else contextlib.nullcontext([0]) as failures:
+        posted = call(stack, "POST", "/v1/events/carts", _cart_body())
+    if phase == "api":
+        assert posted.status == 503, posted.text  # the storefront retries
+        posted = call(stack, "POST", "/v1/events/carts", _cart_body())
+        assert failures[0] == 1
+    assert posted.status == 202, posted.text
+
+    if phase == "event_worker":
+        with fault as failures:
+            stack.drain()
+        assert failures[0] == 1
+    stack.drain()
+
+    advance_to(stack, T0 + timedelta(minutes=59))
+    assert reminders(stack) == []
+    clock.advance(2 * MINUTE)  # 11:01 JST: the first step is due
+    stack.drain()
+    if phase == "sweep":
+        with fault as failures, contextlib.suppress(Exception):  # the run fails; the next one retries
+            stack.run_schedules()
+        assert failures[0] == 1
+    else:
+        stack.run_schedules()
+    if phase == "marketing_worker":
+        with fault as failures:
+            stack.drain()
+        assert failures[0] == 1
+    stack.drain()
+
+    for _ in range(3):  # late by a sweep interval or two, not lost
+        stack.advance(MINUTE)
+    assert len(reminders(stack)) == 1, case
+    advance_to(stack, T0 + timedelta(hours=24, minutes=1))
+    assert len(reminders(stack)) == 2, case
+    advance_to(stack, T0 + timedelta(days=3))
+    assert len(reminders(stack)) == 2, case
+    got = call(stack, "GET", "/v1/carts/cart-77").json
+    assert got["reminders_sent"] == 2, (case, got)
+    assert stack.queued() == 0
