@@ -139,3 +139,59 @@ def test_one_failed_call_makes_the_reminder_late_never_lost_or_doubled(clocked, 
     got = call(stack, "GET", "/v1/carts/cart-77").json
     assert got["reminders_sent"] == 2, (case, got)
     assert stack.queued() == 0
+
+
+# The placed order's way through the event worker: store the event, (the named cart's stop,) the
+# customer's carts, each one's customer stop, the recovery check.
+_NAMED_ORDER_CALLS = [
+    ("PutItem", "OrdersTable", 1),
+    ("UpdateItem", "CartsTable", 1),
+    ("Query", "CartsTable", 1),
+    ("UpdateItem", "CartsTable", 2),
+    ("UpdateItem", "CartsTable", 3),
+]
+_CUSTOMER_ORDER_CALLS = [
+    ("PutItem", "OrdersTable", 1),
+    ("Query", "CartsTable", 1),
+    ("UpdateItem", "CartsTable", 1),
+    ("UpdateItem", "CartsTable", 2),
+]
+ORDER_CASES = [
+    (named, ("dynamodb", operation, table, None, nth))
+    for named, calls in ((True, _NAMED_ORDER_CALLS), (False, _CUSTOMER_ORDER_CALLS))
+    for operation, table, nth in calls
+]
+
+
+@pytest.mark.parametrize(
+    ("named", "case"),
+    ORDER_CASES,
+    ids=[("named-" if n else "customer-") + "-".join(str(p) for p in c if p) for n, c in ORDER_CASES],
+)
+def test_one_failed_call_applying_an_order_still_stops_the_reminders(clocked, named, case):
+    stack = clocked
+    service, operation, table, index, nth = case
+    consent(stack)
+    assert call(stack, "POST", "/v1/events/carts", _cart_body()).status == 202
+    stack.drain()
+    advance_to(stack, T0 + timedelta(minutes=30))
+    order = {
+        "order_id": "o-1",
+        "type": "placed",
+        "customer": CUSTOMER,
+        "items": [{"sku": "TEA-01", "name": "玉露 100g", "quantity": 2, "unit_price": "1620"}],
+        "currency": "JPY",
+        "total": "3240",
+        "occurred_at": _iso(clock.now()),
+    }
+    if named:
+        order["cart_id"] = "cart-77"
+    assert call(stack, "POST", "/v1/events/orders", order).status == 202
+    with aws_fault(service, operation, when=_matching(table, index, nth)) as failures:
+        stack.drain()
+    assert failures[0] == 1
+    stack.drain()
+    advance_to(stack, T0 + timedelta(days=3))
+    assert reminders(stack) == []
+    got = call(stack, "GET", "/v1/carts/cart-77").json
+    assert got["status"] == "ordered" and got["ordered_by"] == "o-1", got
