@@ -195,3 +195,38 @@ def test_one_failed_call_applying_an_order_still_stops_the_reminders(clocked, na
     assert reminders(stack) == []
     got = call(stack, "GET", "/v1/carts/cart-77").json
     assert got["status"] == "ordered" and got["ordered_by"] == "o-1", got
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "table"),
+    [("dynamodb", "UpdateItem", "CartsTable"), ("dynamodb", "PutItem", "MarketingTable")],
+    ids=["deferral-write", "deferral-decision"],
+)
+def test_a_failed_call_while_deferring_for_quiet_hours_still_sends_once_at_8(
+    stack, service, operation, table
+):
+    from datetime import UTC, datetime
+
+    evening = datetime(2026, 11, 22, 11, 30, tzinfo=UTC)  # 20:30 JST: the 1-hour step is due in quiet hours
+    clock.set_source(lambda: evening)
+    try:
+        consent(stack)
+        body = {**_cart_body(), "updated_at": _iso(evening)}
+        assert call(stack, "POST", "/v1/events/carts", body).status == 202
+        stack.drain()
+        advance_to(stack, evening + timedelta(minutes=59))
+        clock.advance(2 * MINUTE)
+        stack.run_schedules()
+        with aws_fault(service, operation, when=_matching(table, None, 1)) as failures:
+            stack.drain()
+        assert failures[0] == 1
+        stack.drain()
+        advance_to(stack, datetime(2026, 11, 22, 22, 59, tzinfo=UTC))  # 07:59 JST
+        assert reminders(stack) == []
+        advance_to(stack, datetime(2026, 11, 22, 23, 2, tzinfo=UTC))  # 08:02 JST
+        [mail] = reminders(stack)
+        assert mail["sent_at"] >= "2026-11-22T23:00"
+        advance_to(stack, datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # 21:00 JST
+        assert len(reminders(stack)) == 1  # the 24-hour step (20:30 JST) is within 16 h of it: capped
+    finally:
+        clock.set_source(None)
