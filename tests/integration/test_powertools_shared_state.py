@@ -40,6 +40,7 @@ def test_two_resolvers_share_the_current_event():
 def test_every_function_of_the_local_stack_shares_one_invocation_lock(stack):
     pools = {id(route.pool): route.pool for route in stack.routes}
     pools.update({id(p.pool): p.pool for p in stack.pollers})
+    pools.update({id(p.pool): p.pool for p in stack.stream_pollers})
     pools.update({id(s.pool): s.pool for s in stack.schedules})
-    assert len(pools) == 4  # the API, both workers and the SLA sweep
+    assert len(pools) == 6  # the API, the inquiry, message, marketing and event workers, the sweep
     assert all(pool._lock is INVOCATION_LOCK for pool in pools.values())
