@@ -129,6 +129,19 @@ def apply_update(cart: Cart) -> bool:
     return True
 
 
+def unfinished(store_id: str, cart_id: str, *, updated_at: str) -> bool:
+    """The update at `updated_at` is the cart's newest but was not applied to the end (its
+    reminders were never planned: a failure after apply_update, and the stream retried it)."""
+    bind()
+    try:
+        item = CartItem.get(store_id, cart_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    except PynamoDBException as error:
+        raise StorageError("reading a cart failed") from error
+    return item.updated_at == updated_at and item.planned_update != updated_at
+
+
 def set_customer_stop(store_id: str, cart_id: str, stop_key: str | None, *, updated_at: str) -> bool:
     """Record the customer's order that ended the abandonment of the cart as it stands at
     `updated_at` (None: none); conditional on that update still being the newest."""
@@ -241,7 +254,7 @@ def schedule_reminders(
     return _update(
         store_id,
         cart_id,
-        _pending(cart_id, plan, 0),
+        [*_pending(cart_id, plan, 0), CartItem.planned_update.set(updated_at)],
         CartItem.updated_at == updated_at,
         "scheduling reminders",
     )

@@ -15,7 +15,10 @@ from omotenashi.dal.tables import MarketingItem, bind
 DECISION_RETENTION = timedelta(days=400)
 
 
-def last_sent_at(store_id: str, customer_id: str) -> datetime | None:
+def last_sent_at(store_id: str, customer_id: str, *, other_than: str | None = None) -> datetime | None:
+    """The last marketing email to the customer, of any flow; None when none, or when it is the
+    claim of `other_than` itself (a retry of an email whose claim succeeded and whose send failed
+    must not be capped by its own claim)."""
     bind()
     try:
         item = MarketingItem.get(store_id, f"last#{customer_id}", consistent_read=True)
@@ -23,6 +26,8 @@ def last_sent_at(store_id: str, customer_id: str) -> datetime | None:
         return None
     except PynamoDBException as error:
         raise StorageError("reading the last marketing email failed") from error
+    if other_than is not None and item.reference == other_than:
+        return None
     return parse_instant(item.last_sent_at) if item.last_sent_at else None
 
 

@@ -246,6 +246,9 @@ class CartItem(Model):
     reminder_plan = UnicodeAttribute(null=True)  # JSON [[step, instant], ...]
     reminder_shard = UnicodeAttribute(null=True)
     next_reminder_at = UnicodeAttribute(null=True)
+    # The update whose reminders were planned: the last step of applying it (a retried update that
+    # failed before this is applied again; see dal/carts.unfinished).
+    planned_update = UnicodeAttribute(null=True)
     due_reminders = DueRemindersIndex()
 
 

@@ -6,6 +6,7 @@ with no more decimals than its currency has (JPY 0, USD 2): it is held as Decima
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -58,6 +59,24 @@ Money = Annotated[
         }
     ),
 ]
+# Event times are stored as fixed-width UTC text and moved by up to a month (reminder delays, the
+# recovery window): a time near year 1 or 9999 (or one whose offset carries it past them) cannot be
+# stored or moved, so it is refused here, naming the field, rather than failing in the worker.
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _event_time(value: datetime) -> datetime:
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST_EVENT_TIME <= moment < LATEST_EVENT_TIME:
+        raise ValueError("must be between 2000-01-01T00:00:00Z and 2100-01-01T00:00:00Z")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, AfterValidator(_event_time)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s]+$")]
 Birthday = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
@@ -115,7 +134,7 @@ class CartEventIn(BaseModel):
     currency: Currency
     subtotal: Money
     cart_url: Url | None = None
-    updated_at: AwareDatetime = Field(description="Decides the order of a cart's updates, not arrival.")
+    updated_at: EventTime = Field(description="Decides the order of a cart's updates, not arrival.")
 
     @model_validator(mode="after")
     def _amounts_in_currency(self) -> CartEventIn:
@@ -138,7 +157,7 @@ class OrderEventIn(BaseModel):
     shipping: Money | None = Field(default=None, description="The part of total that earns no points.")
     refund_id: Identifier | None = None
     refund_amount: Money | None = None
-    occurred_at: AwareDatetime
+    occurred_at: EventTime
 
     @model_validator(mode="after")
     def _type_needs(self) -> OrderEventIn:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from omotenashi import clock
+from omotenashi.clock import instant
 from omotenashi.dal import carts as cart_data
 from omotenashi.dal import orders as order_data
 from omotenashi.domain import Cart, LineItem, OrderEvent
@@ -60,8 +61,10 @@ def from_event(store_id: str, event: CartEventIn) -> Cart:
 def apply_cart_event(store_id: str, event: CartEventIn) -> bool:
     """True when this update is now the cart's newest."""
     cart = from_event(store_id, event)
-    if not cart_data.apply_update(cart):
-        return False
+    if not cart_data.apply_update(cart) and not cart_data.unfinished(
+        store_id, cart.cart_id, updated_at=instant(cart.updated_at)
+    ):
+        return False  # an older update, or this one again after it was applied to the end
     updated_at = cart_data.stored_updated_at(cart)
     orders_since = order_data.placed_orders_of_customer(store_id, cart.customer_id, since=updated_at)
     stops = [stop_key(SAME_CUSTOMER, placed_at, order_id) for placed_at, order_id in orders_since]

@@ -85,7 +85,9 @@ def marketing_email(message: Message) -> Outcome:
         # Unsubscribes withdraw consent (checked above); bounce and complaint suppression plugs in here.
         suppressed=False,
         open_inquiry=inquiries.customer_has_open_inquiry(store.store_id, message.email),
-        last_marketing_sent_at=marketing_data.last_sent_at(store.store_id, message.customer_id),
+        last_marketing_sent_at=marketing_data.last_sent_at(
+            store.store_id, message.customer_id, other_than=message.reference
+        ),
     )
     decision = gate.decide(message.settings.policy, recipient, now)
     if decision.outcome == "skip":
