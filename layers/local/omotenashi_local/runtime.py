@@ -301,6 +301,7 @@ class SqsPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.invocations = 0
+        self._busy = 0  # the background thread is inside poll_once (received work may be running)
         self.retry_delay: Callable[[int], int] = lambda receives: min(2 ** (receives - 1), 30)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
@@ -348,6 +349,10 @@ class SqsPoller:
             received += count
         return received
 
+    def in_flight(self) -> int:
+        """Batches this poller is running right now (0 or 1)."""
+        return self._busy
+
     def queued(self) -> int:
         """Messages in this queue: visible, in flight (or waiting for a retry) and delayed."""
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -374,11 +379,16 @@ class SqsPoller:
         def loop() -> None:
             while not self._stop.is_set():
                 seen = SIGNALS.generation(name)  # before polling: a send meanwhile is not lost
+                self._busy = 1
                 try:
-                    if self.poll_once() == 0:
-                        SIGNALS.wait(name, seen, IDLE_REPOLL_SECONDS, self._stop)
+                    received = self.poll_once()
                 except Exception:  # keep polling: the stack must survive a bad moment
+                    self._busy = 0
                     self._stop.wait(0.5)
+                    continue
+                self._busy = 0
+                if received == 0:
+                    SIGNALS.wait(name, seen, IDLE_REPOLL_SECONDS, self._stop)
 
         self._thread = threading.Thread(target=loop, name=f"poller-{self.queue.logical_id}", daemon=True)
         self._thread.start()

@@ -187,7 +187,20 @@ class LocalStack:
             self.drain()
             self.run_schedules()
             self.drain()
+            self._settle()
             return clock.isoformat(clock.now())
+
+    def _settle(self, timeout: float = 15.0) -> None:
+        """Wait (bounded) for work a background poller took before the drain saw it: drain only
+        receives visible messages, so one in a poller's hands would otherwise finish after the
+        advance answered (a caller reading the outbox next would miss its email)."""
+        deadline = time.monotonic() + timeout
+        while self.pollers and time.monotonic() < deadline:
+            in_flight = sum(poller.in_flight() for poller in self.pollers)
+            if in_flight == 0:
+                return
+            time.sleep(0.02)
+            self.drain()
 
     def outbox(self, offset: int = 0) -> list[dict[str, Any]]:
         return outbox.messages(self.resources.region, offset)

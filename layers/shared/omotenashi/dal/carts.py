@@ -212,6 +212,7 @@ class DueReminder:
     step: int
     updated_at: str  # the cart update the plan belongs to
     plan: tuple[tuple[int, str], ...]  # (step, instant), time order
+    due_at: str  # when this step is due now (its planned time, or later if the gate deferred it)
 
 
 @dataclass
@@ -342,6 +343,7 @@ def due_reminders(now: datetime, stats: SweepStats, limit: int = 1000) -> Iterat
                     step=int(item.reminder_step or 0),
                     updated_at=str(item.updated_at),
                     plan=plan,
+                    due_at=str(item.next_reminder_at),
                 )
             stats.items_read += results.page_iter.total_scanned_count
         except PynamoDBException as error:

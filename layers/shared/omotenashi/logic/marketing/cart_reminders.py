@@ -59,24 +59,33 @@ def schedule(cart: Cart) -> None:
 
 
 def run_sweep(now: datetime) -> int:
+    """Enqueue every due step. A step more than 6 hours overdue (the sweep did not run: an outage)
+    is skipped, as on a cart's late arrival: no burst of stale reminders."""
     stats = cart_data.SweepStats()
-    enqueued = 0
+    enqueued = skipped = 0
+    oldest_allowed = now - timedelta(hours=OVERDUE_SKIP_HOURS)
     for due in cart_data.due_reminders(now, stats):
-        at = dict(due.plan).get(due.step, clock.instant(now))
-        jobs.enqueue(
-            CartReminderJob(
-                store_id=due.store_id,
-                cart_id=due.cart_id,
-                step=due.step,
-                updated_at=due.updated_at,
-                plan=list(due.plan),
-                due_at=at,
+        overdue = clock.parse_instant(due.due_at) < oldest_allowed
+        if not overdue:
+            jobs.enqueue(
+                CartReminderJob(
+                    store_id=due.store_id,
+                    cart_id=due.cart_id,
+                    step=due.step,
+                    updated_at=due.updated_at,
+                    plan=list(due.plan),
+                    due_at=due.due_at,
+                )
             )
-        )
         if cart_data.advance_reminder(due.store_id, due.cart_id, due):
-            enqueued += 1
+            skipped += overdue
+            enqueued += not overdue
     metrics.add_metric(name="CartRemindersEnqueued", unit="Count", value=enqueued)
-    logger.info("cart reminder sweep", extra={"enqueued": enqueued, "items_read": stats.items_read})
+    metrics.add_metric(name="CartRemindersSkippedOverdue", unit="Count", value=skipped)
+    logger.info(
+        "cart reminder sweep",
+        extra={"enqueued": enqueued, "skipped_overdue": skipped, "items_read": stats.items_read},
+    )
     return enqueued
 
 
