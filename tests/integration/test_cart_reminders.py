@@ -132,7 +132,9 @@ def test_an_order_at_12_prevents_the_second_and_recovers_the_cart(clocked):
     assert got["status"] == "recovered" and got["recovered_order_id"] == "o-1"
 
 
-@pytest.mark.parametrize("case", ["no_consent", "withdrawn", "open_inquiry", "order_first", "emptied"])
+@pytest.mark.parametrize(
+    "case", ["no_consent", "withdrawn", "open_inquiry", "order_first", "emptied", "suppressed"]
+)
 def test_no_reminder(clocked, case):
     stack = clocked
     if case != "no_consent":
@@ -149,6 +151,10 @@ def test_no_reminder(clocked, case):
         assert call(stack, "POST", "/v1/inquiries", inquiry).status == 202
     if case == "order_first":
         order(stack, cart_id="cart-77")
+    if case == "suppressed":  # a hard bounce or a complaint on the address (any case)
+        from omotenashi.dal import marketing as marketing_data
+
+        marketing_data.suppress("demo", "Taro@Example.jp", reason="bounce", at=clock.now())
     cart(stack)
     if case == "emptied":
         advance_to(stack, T0 + timedelta(minutes=30))

@@ -31,6 +31,33 @@ def last_sent_at(store_id: str, customer_id: str, *, other_than: str | None = No
     return parse_instant(item.last_sent_at) if item.last_sent_at else None
 
 
+def suppress(store_id: str, email: str, *, reason: str, at: datetime) -> None:
+    """Record that marketing email must not go to this address (a hard bounce, a complaint);
+    idempotent. SES bounce and complaint notifications write here (issue 11 delivers them)."""
+    bind()
+    item = MarketingItem(
+        store_id=store_id,
+        key=f"suppressed#{email.strip().lower()}",
+        reason=reason,
+        at=instant(at),
+    )
+    try:
+        item.save()
+    except PynamoDBException as error:
+        raise StorageError("recording a suppressed address failed") from error
+
+
+def is_suppressed(store_id: str, email: str) -> bool:
+    bind()
+    try:
+        MarketingItem.get(store_id, f"suppressed#{email.strip().lower()}", consistent_read=True)
+    except MarketingItem.DoesNotExist:
+        return False
+    except PynamoDBException as error:
+        raise StorageError("reading the suppression list failed") from error
+    return True
+
+
 def claim_send(store_id: str, customer_id: str, *, now: datetime, cap: timedelta, reference: str) -> bool:
     """Take the customer's one marketing email of the cap window for `reference` (atomically: two
     flows deciding at once cannot both pass the cap). True also when `reference` holds it already

@@ -82,8 +82,8 @@ def marketing_email(message: Message) -> Outcome:
     store, now = message.store, clock.now()
     recipient = gate.Recipient(
         consent=consent.current(store.store_id, message.customer_id),
-        # Unsubscribes withdraw consent (checked above); bounce and complaint suppression plugs in here.
-        suppressed=False,
+        # Unsubscribes withdraw consent (checked above); bounces and complaints suppress the address.
+        suppressed=marketing_data.is_suppressed(store.store_id, message.email),
         open_inquiry=inquiries.customer_has_open_inquiry(store.store_id, message.email),
         last_marketing_sent_at=marketing_data.last_sent_at(
             store.store_id, message.customer_id, other_than=message.reference
