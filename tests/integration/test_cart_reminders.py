@@ -222,3 +222,23 @@ def test_repeated_requests_and_redelivered_jobs_send_one_reminder_per_step(clock
     )
     cart_reminders.deliver(again)  # the same job delivered twice
     assert len(reminders(stack)) == 1
+
+
+def test_codes_from_a_pool_are_taken_once_per_email_and_never_for_a_skipped_one(clocked):
+    from omotenashi.logic.core.store_admin import add_discount_codes, set_marketing
+    from omotenashi_local.provision import DEMO_MARKETING
+
+    stack = clocked
+    steps = [{"delay_hours": 1, "discount_pool": "WELCOME"}]
+    set_marketing("demo", {**DEMO_MARKETING, "cart_reminders": {"steps": steps}})
+    assert add_discount_codes("demo", "WELCOME", ["CODE-A", "CODE-B"]) == 2
+    for n in range(3):  # three customers with consent, one without
+        customer = {"id": f"c-{n}", "email": f"c{n}@example.jp", "locale": "ja"}
+        consent(stack, customer_id=f"c-{n}", email=f"c{n}@example.jp")
+        cart(stack, cart_id=f"cart-{n}", customer=customer)
+    cart(stack, cart_id="cart-x", customer={"id": "c-x", "email": "x@example.jp", "locale": "ja"})
+    advance_to(stack, T0 + timedelta(hours=2))
+    sent = reminders(stack)
+    assert len(sent) == 3  # the customer without consent is skipped and spends no code
+    codes = [code for code in ("CODE-A", "CODE-B") for mail in sent if code in mail["text"]]
+    assert sorted(codes) == ["CODE-A", "CODE-B"]  # each taken once; the third email goes without

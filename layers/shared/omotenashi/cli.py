@@ -67,6 +67,7 @@ def _use_local_stack(endpoint: str, region: str | None) -> None:
             "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIAL,
             "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIAL,
             "STORES_TABLE": LOCAL_STORES_TABLE,
+            "MARKETING_TABLE": LOCAL_STORES_TABLE.replace("StoresTable", "MarketingTable"),
         }
     )
     region = region or os.environ.get("AWS_DEFAULT_REGION") or LOCAL_REGION
@@ -89,6 +90,8 @@ def _configure_tables(args: argparse.Namespace) -> None:
         if not outputs.get("StoresTableName"):
             raise CliError(f"stack {args.stack} has no StoresTableName output (is it an Omotenashi stack?)")
         os.environ["STORES_TABLE"] = outputs["StoresTableName"]
+        if outputs.get("MarketingTableName"):  # discount code pools
+            os.environ["MARKETING_TABLE"] = outputs["MarketingTableName"]
     if getattr(args, "stores_table", None):
         os.environ["STORES_TABLE"] = args.stores_table
     if not os.environ.get("STORES_TABLE"):
@@ -263,6 +266,27 @@ def cmd_set_marketing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_discount_codes(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core.store_admin import InvalidStore, add_discount_codes
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            codes = [line.strip() for line in handle if line.strip()]
+    except OSError as error:
+        raise CliError(f"cannot read {args.file}: {error.strerror}") from error
+    _configure_tables(args)
+    try:
+        count = add_discount_codes(args.store_id, args.pool, codes)
+    except KeyError:
+        print(f"error: no store {args.store_id}", file=sys.stderr)
+        return 1
+    except InvalidStore as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _print({"store_id": args.store_id, "pool": args.pool, "codes_added": count})
+    return 0
+
+
 def cmd_request(args: argparse.Namespace) -> int:
     from omotenashi.logic.core.signing import sign_header
 
@@ -409,6 +433,17 @@ def build_parser() -> argparse.ArgumentParser:
     marketing.add_argument("--file", required=True, help="marketing JSON (see docs/marketing.md)")
     table_options(marketing)
     marketing.set_defaults(func=cmd_set_marketing)
+
+    codes = stores.add_parser(
+        "add-discount-codes",
+        parents=[common],
+        help="load one-time discount codes into a pool (a cart-reminder step's discount_pool)",
+    )
+    codes.add_argument("store_id")
+    codes.add_argument("--pool", required=True, help="the pool's name, as in marketing.json")
+    codes.add_argument("--file", required=True, help="one code per line")
+    table_options(codes)
+    codes.set_defaults(func=cmd_add_discount_codes)
 
     request = commands.add_parser(
         "request",

@@ -33,7 +33,7 @@ def test_a_full_document_round_trips():
             "steps": [
                 {"delay_hours": 0.5},
                 {"delay_hours": 24, "discount_code": "COMEBACK10"},
-                {"delay_hours": 72, "template": "cart_reminder_last"},
+                {"delay_hours": 72, "template": "cart_reminder_last", "discount_pool": "LAST-CHANCE"},
             ],
         },
     }
@@ -61,6 +61,14 @@ def test_a_full_document_round_trips():
             "cart_reminders.steps[0]",
         ),
         ({"cart_reminders": {"enabled": "yes"}}, "cart_reminders.enabled"),
+        (
+            {"cart_reminders": {"steps": [{"delay_hours": 1, "discount_code": "A", "discount_pool": "P"}]}},
+            "cart_reminders.steps[0]",
+        ),
+        (
+            {"cart_reminders": {"steps": [{"delay_hours": 1, "discount_pool": "a b"}]}},
+            "cart_reminders.steps[0]",
+        ),
     ],
 )
 def test_a_bad_field_is_named(change, field):

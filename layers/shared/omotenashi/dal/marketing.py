@@ -58,6 +58,61 @@ def is_suppressed(store_id: str, email: str) -> bool:
     return True
 
 
+POOL_PAGE = 25
+
+
+def add_codes(store_id: str, pool: str, codes: list[str]) -> int:
+    """Load discount codes into a pool (a code already there is kept as it is). Returns how many."""
+    bind()
+    try:
+        with MarketingItem.batch_write() as batch:
+            for code in dict.fromkeys(codes):
+                batch.save(MarketingItem(store_id=store_id, key=f"code#{pool}#{code}", flow="available"))
+    except PynamoDBException as error:
+        raise StorageError("loading discount codes failed") from error
+    return len(set(codes))
+
+
+def take_code(store_id: str, pool: str, reference: str) -> tuple[str | None, int]:
+    """(the pool's code for `reference`, codes left seen on the way). Each code is taken once
+    (a conditional write); the same reference always gets the same code (a retried email)."""
+    bind()
+    taken_key = f"taken#{pool}#{reference}"
+    try:
+        try:
+            return MarketingItem.get(store_id, taken_key, consistent_read=True).reference, -1
+        except MarketingItem.DoesNotExist:
+            pass
+        for _ in range(5):  # another email may take the code we chose: try the next ones
+            page = list(
+                MarketingItem.query(
+                    store_id,
+                    MarketingItem.key.startswith(f"code#{pool}#"),
+                    filter_condition=MarketingItem.flow == "available",
+                    consistent_read=True,
+                    limit=POOL_PAGE,
+                )
+            )
+            if not page:
+                return None, 0
+            for candidate in page:
+                code = candidate.key.split("#", 2)[2]
+                try:
+                    candidate.update(
+                        actions=[MarketingItem.flow.set("taken"), MarketingItem.reference.set(reference)],
+                        condition=MarketingItem.flow == "available",
+                    )
+                except PynamoDBException as error:
+                    if condition_failed(error):
+                        continue
+                    raise
+                MarketingItem(store_id=store_id, key=taken_key, reference=code).save()
+                return code, len(page) - 1
+        return None, 0
+    except PynamoDBException as error:
+        raise StorageError("taking a discount code failed") from error
+
+
 def claim_send(store_id: str, customer_id: str, *, now: datetime, cap: timedelta, reference: str) -> bool:
     """Take the customer's one marketing email of the cap window for `reference` (atomically: two
     flows deciding at once cannot both pass the cap). True also when `reference` holds it already

@@ -3,6 +3,7 @@ rotation, unsubscribe key rotation. The hot-path lookup is directory.py."""
 
 from __future__ import annotations
 
+import re
 import secrets as secrets_module
 from dataclasses import replace
 from datetime import datetime
@@ -122,6 +123,23 @@ def set_marketing(store_id: str, document: dict[str, Any]) -> Store:
     store_data.replace_marketing(store_id, stored)
     directory.clear()
     return replace(store, marketing=stored)
+
+
+def add_discount_codes(store_id: str, pool: str, codes: list[str]) -> int:
+    """Load one-time discount codes into a store's pool (a cart-reminder step's `discount_pool`)."""
+    from omotenashi.dal import marketing as marketing_data
+
+    pattern = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+    if not pattern.match(pool):
+        raise InvalidStore("pool must be 1-50 of A-Z a-z 0-9 _ -")
+    bad = [code for code in codes if not pattern.match(code)]
+    if bad or not codes:
+        raise InvalidStore(
+            "codes must be 1-50 of A-Z a-z 0-9 _ -, one per line" + (f" (line: {bad[0]!r})" if bad else "")
+        )
+    if store_data.get_store(store_id) is None:
+        raise KeyError(store_id)
+    return marketing_data.add_codes(store_id, pool, codes)
 
 
 def rotate_secret(

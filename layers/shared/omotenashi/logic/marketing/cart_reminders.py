@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from omotenashi import clock
 from omotenashi.dal import carts as cart_data
+from omotenashi.dal import marketing as marketing_data
 from omotenashi.domain import Cart
 from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.marketing import send
@@ -89,6 +90,23 @@ def run_sweep(now: datetime) -> int:
     return enqueued
 
 
+LOW_POOL = 10  # fewer codes seen left than this: logged and counted, so a person refills it
+
+
+def _pool_code(store_id: str, pool: str | None, reference: str) -> str | None:
+    """One code from the step's pool, taken once per email; an empty pool sends without a code."""
+    if pool is None:
+        return None
+    code, left = marketing_data.take_code(store_id, pool, reference)
+    if code is None:
+        metrics.add_metric(name="DiscountPoolEmpty", unit="Count", value=1)
+        logger.warning("discount pool empty: reminder sent without a code", extra={"pool": pool})
+    elif 0 <= left < LOW_POOL:
+        metrics.add_metric(name="DiscountPoolLow", unit="Count", value=1)
+        logger.warning("discount pool running low", extra={"pool": pool, "codes_left_seen": left})
+    return code
+
+
 def deliver(job: CartReminderJob) -> str:
     """The marketing worker's job: one step of one cart's sequence."""
     jobs.bind_log_context(job)
@@ -136,7 +154,11 @@ def deliver(job: CartReminderJob) -> str:
             email=cart.email,
             name=cart.name,
             locale=locale,
-            context=context,
+            context=lambda: {
+                **context,
+                "discount_code": step.discount_code
+                or _pool_code(store.store_id, step.discount_pool, reference),
+            },
             reference=reference,
         )
     )

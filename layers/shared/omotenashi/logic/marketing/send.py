@@ -11,7 +11,7 @@ which adds the legal footer and the RFC 8058 one-click unsubscribe headers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +38,9 @@ class Message:
     email: str
     name: str | None
     locale: str
-    context: Mapping[str, Any]
+    # Built only once the email is really going (after the gate and the cap): a discount code taken
+    # from a pool is not spent on an email that is skipped or deferred.
+    context: Callable[[], Mapping[str, Any]]
     reference: str  # unique per email of the flow: the delivery id and the decisions derive from it
 
 
@@ -126,7 +128,7 @@ def _draft(message: Message) -> Draft:
         locale=message.locale,
         to=message.email,
         to_name=message.name,
-        context=message.context,
+        context=message.context(),
         # The Message-ID derives from it: a digest keeps it within RFC 5322's characters.
         reference=hashlib.sha256(message.reference.encode()).hexdigest()[:32],
         marketing=MarketingFooter(message.settings.postal_address, message.settings.contact, link),

@@ -52,7 +52,8 @@ class InvalidMarketingSettings(ValueError):
 class CartStep:
     delay_hours: float  # after the cart's last update
     template: str = DEFAULT_TEMPLATE
-    discount_code: str | None = None
+    discount_code: str | None = None  # the same code for everybody
+    discount_pool: str | None = None  # or one code per email, taken once from this pool
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class MarketingSettings:
                         "delay_hours": s.delay_hours,
                         **({"template": s.template} if s.template != DEFAULT_TEMPLATE else {}),
                         **({"discount_code": s.discount_code} if s.discount_code else {}),
+                        **({"discount_pool": s.discount_pool} if s.discount_pool else {}),
                     }
                     for s in self.cart_steps
                 ],
@@ -124,7 +126,7 @@ def _steps(config: Any) -> tuple[bool, tuple[CartStep, ...]]:
         field = f"cart_reminders.steps[{index}]"
         if not isinstance(raw, Mapping):
             raise InvalidMarketingSettings(f"{field} must be an object")
-        unknown = set(raw) - {"delay_hours", "template", "discount_code"}
+        unknown = set(raw) - {"delay_hours", "template", "discount_code", "discount_pool"}
         if unknown:
             raise InvalidMarketingSettings(f"{field}.{sorted(unknown)[0]} is not a setting")
         delay = _number(raw.get("delay_hours"), f"{field}.delay_hours", 0.25, MAX_DELAY_HOURS)
@@ -136,7 +138,12 @@ def _steps(config: Any) -> tuple[bool, tuple[CartStep, ...]]:
         code = raw.get("discount_code")
         if code is not None and (not isinstance(code, str) or not _CODE.match(code)):
             raise InvalidMarketingSettings(f"{field}.discount_code must be 1-50 of A-Z a-z 0-9 _ -")
-        steps.append(CartStep(delay, template, code))
+        pool = raw.get("discount_pool")
+        if pool is not None and (not isinstance(pool, str) or not _CODE.match(pool)):
+            raise InvalidMarketingSettings(f"{field}.discount_pool must be 1-50 of A-Z a-z 0-9 _ -")
+        if code is not None and pool is not None:
+            raise InvalidMarketingSettings(f"{field}: discount_code and discount_pool exclude each other")
+        steps.append(CartStep(delay, template, code, pool))
     return enabled, tuple(steps)
 
 
