@@ -242,3 +242,22 @@ def test_codes_from_a_pool_are_taken_once_per_email_and_never_for_a_skipped_one(
     assert len(sent) == 3  # the customer without consent is skipped and spends no code
     codes = [code for code in ("CODE-A", "CODE-B") for mail in sent if code in mail["text"]]
     assert sorted(codes) == ["CODE-A", "CODE-B"]  # each taken once; the third email goes without
+
+
+def test_a_store_can_see_why_a_customer_got_nothing(stack):
+    evening = datetime(2026, 11, 22, 11, 30, tzinfo=UTC)  # 20:30 JST
+    clock.set_source(lambda: evening)
+    try:
+        cart(stack, cart_id="cart-n", customer={"id": "c-n", "email": "n@example.jp", "locale": "ja"})
+        consent(stack)
+        cart(stack)
+        advance_to(stack, datetime(2026, 11, 22, 23, 1, tzinfo=UTC))  # 08:01 JST
+        nobody = call(stack, "GET", "/v1/customers/c-n/marketing/decisions").json["decisions"]
+        assert [(d["outcome"], d["reason"]) for d in nobody] == [("skip", "consent_missing")]
+        taro = call(stack, "GET", "/v1/customers/c-123/marketing/decisions").json["decisions"]
+        assert [(d["outcome"], d["reason"]) for d in taro] == [("defer", "quiet_hours"), ("send", "ok")]
+        assert taro[0]["defer_until"].startswith("2026-11-22T23:00:00")
+        other = call(stack, "GET", "/v1/customers/c-123/marketing/decisions", store="nope")
+        assert other.status == 401
+    finally:
+        clock.set_source(None)

@@ -104,3 +104,20 @@ class ConsentOut(BaseModel):
         description="How many entries are stored. history shows the newest 1,000 when there are more "
         "(all stay stored), so that an answer stays within Lambda's 6 MB response limit."
     )
+
+
+class MarketingDecisionOut(BaseModel):
+    flow: str | None = Field(description="cart_reminder, later review_request ...")
+    reference: str | None = Field(description="Which email: for a cart reminder <cart_id>#<update>#<step>")
+    outcome: str | None = Field(description="send, skip or defer")
+    reason: str | None = Field(
+        description="ok, consent_missing, consent_withdrawn, suppressed, open_inquiry, quiet_hours, "
+        "frequency_cap, cart_ordered, cart_emptied, not_configured, ..."
+    )
+    at: str | None
+    defer_until: str | None = None
+
+
+class MarketingDecisionsOut(BaseModel):
+    customer_id: str
+    decisions: list[MarketingDecisionOut] = Field(description="Oldest first")

@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from omotenashi.http.openapi import COMMON_ERRORS, answer, not_found
 from omotenashi.http.resolver import current_store
-from omotenashi.logic.marketing import consent
+from omotenashi.logic.marketing import consent, send
 from omotenashi.observability import tracer
-from omotenashi.schemas.customers import ConsentIn, ConsentOut
+from omotenashi.schemas.customers import ConsentIn, ConsentOut, MarketingDecisionOut, MarketingDecisionsOut
 
 CustomerIdPath = Annotated[
     str,
@@ -52,5 +52,20 @@ def router() -> Router:
     @tracer.capture_method
     def get_consent(customer_id: CustomerIdPath) -> ConsentOut:
         return consent.view(current_store(routes), customer_id)
+
+    @routes.get(
+        "/v1/customers/<customer_id>/marketing/decisions",
+        summary="Why the customer got, or did not get, each marketing email",
+        description="Every decision of the marketing gate about this customer (sent; skipped and why; "
+        "deferred until when), oldest first, kept 400 days. A customer never decided about has none.",
+        responses={200: answer("The decisions", MarketingDecisionsOut), **COMMON_ERRORS},
+        tags=["customers"],
+    )
+    @tracer.capture_method
+    def get_marketing_decisions(customer_id: CustomerIdPath) -> MarketingDecisionsOut:
+        store = current_store(routes)
+        key = consent.customer_key(customer_id)
+        found = send.decisions(store.store_id, key)
+        return MarketingDecisionsOut(customer_id=key, decisions=[MarketingDecisionOut(**d) for d in found])
 
     return routes

@@ -133,3 +133,10 @@ def _draft(message: Message) -> Draft:
         reference=hashlib.sha256(message.reference.encode()).hexdigest()[:32],
         marketing=MarketingFooter(message.settings.postal_address, message.settings.contact, link),
     )
+
+
+def decisions(store_id: str, customer_id: str) -> list[dict[str, str | None]]:
+    """Every recorded decision about the customer's marketing email, oldest first: why they got,
+    or did not get, each email."""
+    found = marketing_data.decisions(store_id, customer_id)
+    return sorted(found, key=lambda d: d["at"] or "")
