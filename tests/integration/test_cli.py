@@ -157,3 +157,59 @@ def test_request_to_an_unreachable_or_malformed_url_is_a_clear_error(capsys, url
     captured = capsys.readouterr()
     assert code == 2
     assert says in captured.err and "Traceback" not in captured.err
+
+
+def test_set_marketing_and_add_discount_codes(stack, table, tmp_path, capsys):
+    settings = tmp_path / "marketing.json"
+    settings.write_text(
+        json.dumps(
+            {
+                "postal_address": "〒600-8001\n京都市下京区",
+                "contact": "info@demo.example",
+                "cart_reminders": {"steps": [{"delay_hours": 2, "discount_pool": "WELCOME"}]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, shown = _run(
+        capsys, "stores", "set-marketing", "demo", "--file", str(settings), "--stores-table", table
+    )
+    assert code == 0 and shown["marketing"]["cart_reminders"]["steps"][0]["discount_pool"] == "WELCOME"
+    settings.write_text(
+        json.dumps({"postal_address": "x", "contact": "y", "cap_hours": -1}), encoding="utf-8"
+    )
+    assert (
+        cli.main(["stores", "set-marketing", "demo", "--file", str(settings), "--stores-table", table]) == 2
+    )
+    assert capsys.readouterr().err.strip().startswith("error: cap_hours")
+    codes = tmp_path / "codes.txt"
+    codes.write_text("CODE-1\nCODE-2\n\nCODE-2\n", encoding="utf-8")
+    code, added = _run(
+        capsys,
+        "stores",
+        "add-discount-codes",
+        "demo",
+        "--pool",
+        "WELCOME",
+        "--file",
+        str(codes),
+        "--stores-table",
+        table,
+    )
+    assert code == 0 and added["codes_added"] == 2
+    assert (
+        cli.main(
+            [
+                "stores",
+                "add-discount-codes",
+                "nope",
+                "--pool",
+                "W",
+                "--file",
+                str(codes),
+                "--stores-table",
+                table,
+            ]
+        )
+        == 1
+    )

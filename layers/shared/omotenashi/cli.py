@@ -223,66 +223,62 @@ def cmd_rotate_unsubscribe_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_set_policy(args: argparse.Namespace) -> int:
-    from omotenashi.dal.stores import policy_document
-    from omotenashi.logic.core.store_admin import InvalidStore, set_policy
+def _change_store(args: argparse.Namespace, change: Any, argument: Any) -> Any:
+    """Run one store change; None after printing a one-line error (its exit code in args)."""
+    from omotenashi.logic.core.store_admin import InvalidStore
 
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            config = json.load(handle)
-    except ValueError as error:
-        raise CliError(f"{args.file} is not JSON: {error}") from error
     _configure_tables(args)
     try:
-        store = set_policy(args.store_id, config)
+        return change(args.store_id, argument)
     except KeyError:
         print(f"error: no store {args.store_id}", file=sys.stderr)
-        return 1
+        args.exit_code = 1
     except InvalidStore as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        args.exit_code = 2
+    return None
+
+
+def _json_file(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except ValueError as error:
+        raise CliError(f"{path} is not JSON: {error}") from error
+
+
+def cmd_set_policy(args: argparse.Namespace) -> int:
+    from omotenashi.dal.stores import policy_document
+    from omotenashi.logic.core.store_admin import set_policy
+
+    store = _change_store(args, set_policy, _json_file(args.file))
+    if store is None:
+        return int(args.exit_code)
     _print({"store_id": store.store_id, "policy": policy_document(store.policy)})
     return 0
 
 
 def cmd_set_marketing(args: argparse.Namespace) -> int:
-    from omotenashi.logic.core.store_admin import InvalidStore, set_marketing
+    from omotenashi.logic.core.store_admin import set_marketing
 
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            config = json.load(handle)
-    except ValueError as error:
-        raise CliError(f"{args.file} is not JSON: {error}") from error
-    _configure_tables(args)
-    try:
-        store = set_marketing(args.store_id, config)
-    except KeyError:
-        print(f"error: no store {args.store_id}", file=sys.stderr)
-        return 1
-    except InvalidStore as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    store = _change_store(args, set_marketing, _json_file(args.file))
+    if store is None:
+        return int(args.exit_code)
     _print({"store_id": store.store_id, "marketing": store.marketing})
     return 0
 
 
 def cmd_add_discount_codes(args: argparse.Namespace) -> int:
-    from omotenashi.logic.core.store_admin import InvalidStore, add_discount_codes
+    from omotenashi.logic.core.store_admin import add_discount_codes
 
     try:
         with open(args.file, encoding="utf-8") as handle:
             codes = [line.strip() for line in handle if line.strip()]
     except OSError as error:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from error
-    _configure_tables(args)
-    try:
-        count = add_discount_codes(args.store_id, args.pool, codes)
-    except KeyError:
-        print(f"error: no store {args.store_id}", file=sys.stderr)
-        return 1
-    except InvalidStore as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    count = _change_store(args, lambda store_id, lines: add_discount_codes(store_id, args.pool, lines), codes)
+    if count is None:
+        return int(args.exit_code)
     _print({"store_id": args.store_id, "pool": args.pool, "codes_added": count})
     return 0
 
