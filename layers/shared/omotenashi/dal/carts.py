@@ -145,46 +145,28 @@ def unfinished(store_id: str, cart_id: str, *, updated_at: str) -> bool:
 def set_customer_stop(store_id: str, cart_id: str, stop_key: str | None, *, updated_at: str) -> bool:
     """Record the customer's order that ended the abandonment of the cart as it stands at
     `updated_at` (None: none); conditional on that update still being the newest."""
-    bind()
-    item = CartItem(store_id=store_id, cart_id=cart_id)
     actions: list[Action] = [CartItem.ordered_by.remove()]
     if stop_key is not None:
         actions = [CartItem.ordered_by.set(stop_key), *_no_reminder()]
-    try:
-        item.update(actions=actions, condition=CartItem.updated_at == updated_at)
-    except PynamoDBException as error:
-        if condition_failed(error):
-            return False
-        raise StorageError("recording a cart's order failed") from error
-    return True
+    return _update(store_id, cart_id, actions, CartItem.updated_at == updated_at, "recording a cart's order")
 
 
 def offer_named_stop(store_id: str, cart_id: str, stop_key: str) -> None:
     """An order names the cart: it ends the cart's abandonment for good, also when the cart has
     not arrived yet (a stub item keeps the stop until it does)."""
-    bind()
-    item = CartItem(store_id=store_id, cart_id=cart_id)
     earlier = CartItem.named_by_order.does_not_exist() | (CartItem.named_by_order > stop_key)
-    try:
-        item.update(actions=[CartItem.named_by_order.set(stop_key), *_no_reminder()], condition=earlier)
-    except PynamoDBException as error:
-        if not condition_failed(error):
-            raise StorageError("recording a cart's order failed") from error
+    actions = [CartItem.named_by_order.set(stop_key), *_no_reminder()]
+    _update(store_id, cart_id, actions, earlier, "recording a cart's order")
 
 
 def offer_customer_stop(store_id: str, cart_id: str, stop_key: str, *, placed_at: str) -> None:
     """An order of the customer, placed at `placed_at`, ends the abandonment of this cart if the
     cart was last updated at or before it (and no earlier such order is recorded)."""
-    bind()
-    item = CartItem(store_id=store_id, cart_id=cart_id)
     condition = (CartItem.updated_at <= placed_at) & (
         CartItem.ordered_by.does_not_exist() | (CartItem.ordered_by > stop_key)
     )
-    try:
-        item.update(actions=[CartItem.ordered_by.set(stop_key), *_no_reminder()], condition=condition)
-    except PynamoDBException as error:
-        if not condition_failed(error):
-            raise StorageError("recording a cart's order failed") from error
+    actions = [CartItem.ordered_by.set(stop_key), *_no_reminder()]
+    _update(store_id, cart_id, actions, condition, "recording a cart's order")
 
 
 def customer_cart_ids(store_id: str, customer_id: str) -> list[str]:
