@@ -268,6 +268,16 @@ def cmd_set_marketing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_loyalty(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core.store_admin import set_loyalty
+
+    store = _change_store(args, set_loyalty, _json_file(args.file))
+    if store is None:
+        return int(args.exit_code)
+    _print({"store_id": store.store_id, "loyalty": store.loyalty})
+    return 0
+
+
 def cmd_add_discount_codes(args: argparse.Namespace) -> int:
     from omotenashi.logic.core.store_admin import add_discount_codes
 
@@ -429,6 +439,16 @@ def build_parser() -> argparse.ArgumentParser:
     marketing.add_argument("--file", required=True, help="marketing JSON (see docs/marketing.md)")
     table_options(marketing)
     marketing.set_defaults(func=cmd_set_marketing)
+
+    loyalty = stores.add_parser(
+        "set-loyalty",
+        parents=[common],
+        help="set the loyalty settings (points rates, tiers, return window, expiry, birthday bonus)",
+    )
+    loyalty.add_argument("store_id")
+    loyalty.add_argument("--file", required=True, help="loyalty JSON (see docs/loyalty.md)")
+    table_options(loyalty)
+    loyalty.set_defaults(func=cmd_set_loyalty)
 
     codes = stores.add_parser(
         "add-discount-codes",

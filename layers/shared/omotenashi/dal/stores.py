@@ -40,6 +40,7 @@ def _to_domain(item: StoreItem) -> Store:
         policy=_policy(item.policy, float(item.sla_hours)),
         unsubscribe_keys=_keys(item),
         marketing=item.marketing,
+        loyalty=item.loyalty,
     )
 
 
@@ -141,17 +142,26 @@ def replace_policy(store_id: str, policy: SlaPolicy) -> None:
 
 def replace_marketing(store_id: str, document: dict[str, Any]) -> None:
     """Store the (validated) marketing settings."""
+    _replace_document(store_id, "marketing", document)
+
+
+def replace_loyalty(store_id: str, document: dict[str, Any]) -> None:
+    """Store the (validated) loyalty settings."""
+    _replace_document(store_id, "loyalty", document)
+
+
+def _replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:
     bind()
     try:
         item = StoreItem.get(store_id, consistent_read=True)
-        item.marketing = document
+        setattr(item, attribute, document)
         item.save()  # VersionAttribute makes this a compare-and-swap
     except DoesNotExist as error:
         raise KeyError(store_id) from error
     except PynamoDBException as error:
         if condition_failed(error):
             raise StoreChanged(store_id) from error
-        raise StorageError("updating the marketing settings failed") from error
+        raise StorageError(f"updating the {attribute} settings failed") from error
 
 
 def replace_secrets(store_id: str, secrets: tuple[SigningSecret, ...], now: datetime) -> None:

@@ -52,6 +52,7 @@ class StoreItem(Model):
     # Standard base64 of each unsubscribe key, oldest first; absent on stores created before them.
     unsubscribe_keys = ListAttribute(of=UnicodeAttribute, null=True)
     marketing = JSONAttribute(null=True)  # the validated marketing.json (logic/marketing/settings)
+    loyalty = JSONAttribute(null=True)  # the validated loyalty.json (logic/loyalty/settings)
     version = VersionAttribute()
 
 

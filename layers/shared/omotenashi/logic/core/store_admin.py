@@ -125,6 +125,23 @@ def set_marketing(store_id: str, document: dict[str, Any]) -> Store:
     return replace(store, marketing=stored)
 
 
+def set_loyalty(store_id: str, document: dict[str, Any]) -> Store:
+    """Validate and store the loyalty settings (loyalty.json; logic/loyalty/settings.py)."""
+    from omotenashi.logic.loyalty.settings import InvalidLoyaltySettings, validate
+
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    try:
+        settings = validate(document)
+    except InvalidLoyaltySettings as error:
+        raise InvalidStore(str(error)) from error
+    stored = settings.to_document()
+    store_data.replace_loyalty(store_id, stored)
+    directory.clear()
+    return replace(store, loyalty=stored)
+
+
 def add_discount_codes(store_id: str, pool: str, codes: list[str]) -> int:
     """Load one-time discount codes into a store's pool (a cart-reminder step's `discount_pool`)."""
     from omotenashi.dal import marketing as marketing_data
