@@ -1,5 +1,5 @@
-"""Marketing worker: marketing email only (abandoned-cart reminders), each decided by the marketing
-gate just before it goes and sent once (SQS partial batch failures)."""
+"""Marketing worker: marketing email only (abandoned-cart reminders, birthday bonuses), each
+decided by the marketing gate just before it goes and sent once (SQS partial batch failures)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omotenashi.logic.marketing import cart_reminders
+from omotenashi.logic.marketing import jobs
 from omotenashi.observability import batch_logger, logger, metrics, tracer
 from omotenashi.schemas.jobs import MarketingQueueJob
 from omotenashi.settings import require_settings
@@ -25,7 +25,7 @@ processor = BatchProcessor(
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    return cart_reminders.deliver(parse(event=record.body, model=MarketingQueueJob))
+    return jobs.run(parse(event=record.body, model=MarketingQueueJob))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -70,6 +70,8 @@ def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> dict[str, 
     }
     if props.get("GlobalSecondaryIndexes"):
         kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if props.get("LocalSecondaryIndexes"):
+        kwargs["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
     if props.get("StreamSpecification"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     description: dict[str, Any] = dynamodb.create_table(**kwargs)["TableDescription"]

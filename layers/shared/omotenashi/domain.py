@@ -320,6 +320,7 @@ class OrderPoints:
     refunded: Decimal = Decimal(0)
     cancelled: bool = False
     version: int = 0
+    confirm_due_at: datetime | None = None  # as stored (the sweep's lease may have moved it)
 
     @property
     def remaining(self) -> int:
@@ -332,6 +333,7 @@ class TierChange:
     previous: str | None
     tier: str
     at: datetime
+    cause: str | None = None  # "order:<id>" or "daily": a retried cause re-sends its notice (once)
 
 
 @dataclass(frozen=True)

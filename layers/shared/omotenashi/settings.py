@@ -29,11 +29,26 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "EVENTS_TABLE",
         "CARTS_TABLE",
         "ORDERS_TABLE",
+        "LOYALTY_TABLE",
     ),
     "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
-    "message_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "REPLIES_TABLE", "DELIVERIES_TABLE"),
-    "sla_sweep": ("INQUIRIES_TABLE", "MESSAGE_QUEUE_URL", "CARTS_TABLE", "MARKETING_QUEUE_URL"),
-    "event_worker": ("STORES_TABLE", "CARTS_TABLE", "ORDERS_TABLE"),
+    "message_worker": (
+        "STORES_TABLE",
+        "INQUIRIES_TABLE",
+        "REPLIES_TABLE",
+        "DELIVERIES_TABLE",
+        "LOYALTY_TABLE",
+        "MARKETING_TABLE",
+    ),
+    "sla_sweep": (
+        "INQUIRIES_TABLE",
+        "MESSAGE_QUEUE_URL",
+        "CARTS_TABLE",
+        "MARKETING_QUEUE_URL",
+        "LOYALTY_TABLE",
+        "LOYALTY_QUEUE_URL",
+    ),
+    "event_worker": ("STORES_TABLE", "CARTS_TABLE", "ORDERS_TABLE", "LOYALTY_TABLE", "MESSAGE_QUEUE_URL"),
     "marketing_worker": (
         "STORES_TABLE",
         "CARTS_TABLE",
@@ -42,6 +57,14 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "MARKETING_TABLE",
         "DELIVERIES_TABLE",
         "PUBLIC_API_URL",
+        "LOYALTY_TABLE",
+    ),
+    "loyalty_worker": (
+        "STORES_TABLE",
+        "ORDERS_TABLE",
+        "LOYALTY_TABLE",
+        "MESSAGE_QUEUE_URL",
+        "MARKETING_QUEUE_URL",
     ),
 }
 
@@ -113,6 +136,14 @@ class Settings:
     @property
     def orders_table(self) -> str:
         return _required("ORDERS_TABLE")
+
+    @property
+    def loyalty_table(self) -> str:
+        return _required("LOYALTY_TABLE")
+
+    @property
+    def loyalty_queue_url(self) -> str:
+        return _required("LOYALTY_QUEUE_URL")
 
     @property
     def consent_table(self) -> str:

@@ -1,5 +1,6 @@
 """Work queues (SQS): the inquiry queue (auto-replies), the message queue (staff alerts, staff
-replies) and the marketing queue (cart reminders). Bodies are serialized jobs (schemas/jobs.py);
+replies, loyalty emails), the marketing queue (cart reminders, birthday emails) and the loyalty
+queue (loyalty timers). Bodies are serialized jobs (schemas/jobs.py);
 this module only moves bytes."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from omotenashi.dal.aws import client
 from omotenashi.dal.errors import QueueError
 from omotenashi.settings import get_settings
 
-QueueName = Literal["inquiry", "message", "marketing"]
+QueueName = Literal["inquiry", "message", "marketing", "loyalty"]
 
 
 def send(queue: QueueName, body: str) -> None:
@@ -21,6 +22,7 @@ def send(queue: QueueName, body: str) -> None:
         "inquiry": lambda: settings.inquiry_queue_url,
         "message": lambda: settings.message_queue_url,
         "marketing": lambda: settings.marketing_queue_url,
+        "loyalty": lambda: settings.loyalty_queue_url,
     }
     url = urls[queue]()
     try:

@@ -97,10 +97,10 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> d
     if early is not None:
         return early
     if request.path.startswith(DOCUMENTATION):  # the documentation describes every area
-        include_areas(app, AREAS.values())
+        include_areas(app, [m for modules in AREAS.values() for m in modules])
         openapi.configure_docs(app)
     else:
-        include_areas(app, [m for prefix, m in AREAS.items() if request.path.startswith(prefix)])
+        include_areas(app, [m for prefix, ms in AREAS.items() if request.path.startswith(prefix) for m in ms])
     _lower_case_media_type(event)
     if store is not None:
         logger.append_keys(store_id=store.store_id)

@@ -1,5 +1,6 @@
 """The every-minute sweep: every timer that is due, each found by a Query on its sparse index
-(SLA alerts on inquiries, abandoned-cart reminders on carts), so a run costs what is due."""
+(SLA alerts on inquiries, abandoned-cart reminders on carts, loyalty timers on customers), so a
+run costs what is due."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from omotenashi import clock
 from omotenashi.logic.inquiries import sla_sweep
+from omotenashi.logic.loyalty import schedule as loyalty_schedule
 from omotenashi.logic.marketing import cart_reminders
 
 
@@ -15,9 +17,11 @@ def run_due(now: datetime | None = None) -> dict[str, Any]:
     now = now or clock.now()
     alerts = sla_sweep.run_sweep(now)
     reminders = cart_reminders.run_sweep(now)
+    loyalty = loyalty_schedule.run_sweep(now)
     return {
         "enqueued": alerts.enqueued,
         "skipped": alerts.skipped,
         "items_read": alerts.items_read,
         "cart_reminders_enqueued": reminders,
+        "loyalty_timers_enqueued": loyalty,
     }

@@ -1,18 +1,21 @@
-"""The message worker's jobs (transactional email: staff alerts, staff replies), each matched to
-the code that sends it."""
+"""The message worker's jobs (transactional email: staff alerts, staff replies, loyalty notices),
+each matched to the code that sends it."""
 
 from __future__ import annotations
 
 from omotenashi.logic.core import jobs
 from omotenashi.logic.inquiries.reply_emails import deliver_reply
 from omotenashi.logic.inquiries.sla_emails import deliver_alert
-from omotenashi.schemas.jobs import ReplyEmailJob, SlaAlertJob
+from omotenashi.logic.loyalty.notices import deliver_notice
+from omotenashi.schemas.jobs import LoyaltyNoticeJob, ReplyEmailJob, SlaAlertJob
 
 
-def run(job: SlaAlertJob | ReplyEmailJob) -> str:
+def run(job: SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob) -> str:
     jobs.bind_log_context(job)
     match job:
         case SlaAlertJob():
             return deliver_alert(job)
         case ReplyEmailJob():
             return deliver_reply(job)
+        case LoyaltyNoticeJob():
+            return deliver_notice(job)

@@ -72,3 +72,11 @@ def format_duration(delta: timedelta, locale: str, *, open_hours: bool = False) 
     if overdue:
         return " ".join(parts) + " overdue"
     return " ".join(parts) + (" of business hours left" if open_hours else " left")
+
+
+def format_date(moment: datetime, time_zone: str, locale: str) -> str:
+    """The local calendar day of `moment`. ja: 2027年11月22日(月)  en: Monday, November 22, 2027"""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    if locale == "ja":
+        return f"{local.year}年{local.month}月{local.day}日({_JA_WEEKDAYS[local.weekday()]})"
+    return f"{_EN_WEEKDAYS[local.weekday()]}, {_EN_MONTHS[local.month - 1]} {local.day}, {local.year}"

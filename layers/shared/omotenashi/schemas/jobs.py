@@ -64,9 +64,59 @@ class CartReminderJob(_Job):
     due_at: str
 
 
+CustomerKey = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+
+
+class LoyaltyTimerJob(_Job):
+    """Loyalty queue: a customer's loyalty timer is due (an order's confirmation, the expiry warning
+    or expiry, the birthday, the daily tier check, a deferred birthday email)."""
+
+    type: Literal["loyalty_timer"] = "loyalty_timer"
+    store_id: StoreId
+    customer_id: CustomerKey
+    item_key: Annotated[str, StringConstraints(min_length=1, max_length=400)]  # "order#<id>", "timer#<name>"
+    due_kind: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    due_at: str
+
+
+class LoyaltyNoticeJob(_Job):
+    """Message queue: a transactional loyalty email (points_earned, tier_changed, points_expiring),
+    sent once per `reference`."""
+
+    type: Literal["loyalty_notice"] = "loyalty_notice"
+    store_id: StoreId
+    customer_id: CustomerKey
+    kind: Literal["points_earned", "tier_changed", "points_expiring"]
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    points: int | None = None
+    order_id: str | None = None
+    tier: str | None = None
+    previous_tier: str | None = None
+    expires_at: str | None = None  # an instant
+
+
+class BirthdayBonusJob(_Job):
+    """Marketing queue: the birthday bonus email (marketing: it passes the gate)."""
+
+    type: Literal["birthday_bonus"] = "birthday_bonus"
+    store_id: StoreId
+    customer_id: CustomerKey
+    year: int
+    points: int
+
+
 # The inquiry queue has one kind of job; messages queued before jobs had a type lack the tag, so it
 # is parsed as that model (its `type` defaults) rather than as a tagged union.
 InquiryQueueJob = AutoReplyJob
-MessageQueueJob = Annotated[SlaAlertJob | ReplyEmailJob, Field(discriminator="type")]
-MarketingQueueJob = Annotated[CartReminderJob, Field(discriminator="type")]
-Job = AutoReplyJob | SlaAlertJob | ReplyEmailJob | CartReminderJob
+MessageQueueJob = Annotated[SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob, Field(discriminator="type")]
+MarketingQueueJob = Annotated[CartReminderJob | BirthdayBonusJob, Field(discriminator="type")]
+LoyaltyQueueJob = LoyaltyTimerJob
+Job = (
+    AutoReplyJob
+    | SlaAlertJob
+    | ReplyEmailJob
+    | CartReminderJob
+    | LoyaltyTimerJob
+    | LoyaltyNoticeJob
+    | BirthdayBonusJob
+)

@@ -52,3 +52,10 @@ class ServiceUnavailable(DomainError):
     status = 503
     type = "service_unavailable"
     retry_after_seconds = 2
+
+
+class InsufficientPoints(DomainError):
+    """A redemption or negative adjustment larger than the available points: nothing was written."""
+
+    status = 409
+    type = "insufficient_points"

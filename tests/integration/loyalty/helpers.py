@@ -1,0 +1,85 @@
+"""Shared helpers of the loyalty integration tests: order events, API calls, the ledger audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from omotenashi import clock
+from tests.support import call
+
+ORDERS = "/v1/events/orders"
+CUSTOMER = {"id": "c-123", "email": "taro@example.jp", "name": "山田太郎", "locale": "ja"}
+
+
+def start_at(when: str = "2026-11-22T02:00:00Z") -> datetime:
+    """Pin business time (the stack's clock) so windows and expiry are exact."""
+    moment = datetime.fromisoformat(when.replace("Z", "+00:00")).astimezone(UTC)
+    clock.set_source(lambda: moment)
+    return moment
+
+
+def order_event(
+    order_id: str = "o-1001",
+    type_: str = "placed",
+    occurred_at: str = "2026-11-22T02:00:00Z",
+    *,
+    customer: dict[str, Any] | None = None,
+    total: str = "3240",
+    shipping: str = "0",
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "order_id": order_id,
+        "type": type_,
+        "customer": customer or CUSTOMER,
+        "occurred_at": occurred_at,
+    }
+    if type_ == "placed":
+        body.update(
+            {
+                "items": [{"sku": "TEA-01", "name": "玉露 100g", "quantity": 1, "unit_price": total}],
+                "currency": "JPY",
+                "total": total,
+                "shipping": shipping,
+            }
+        )
+    if type_ == "refunded":
+        body.setdefault("currency", "JPY")
+    body.update(extra)
+    return body
+
+
+def send_order(stack: Any, **kwargs: Any) -> None:
+    reply = call(stack, "POST", ORDERS, order_event(**kwargs))
+    assert reply.status == 202, reply.text
+
+
+def loyalty(stack: Any, customer_id: str = "c-123") -> dict[str, Any]:
+    reply = call(stack, "GET", f"/v1/customers/{customer_id}/loyalty")
+    assert reply.status == 200, reply.text
+    return reply.json  # type: ignore[no-any-return]
+
+
+def ledger(stack: Any, customer_id: str = "c-123") -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = f"&cursor={cursor}" if cursor else ""
+        path = f"/v1/customers/{customer_id}/loyalty/ledger?limit=100{page}"
+        reply = call(stack, "GET", path)
+        assert reply.status == 200, reply.text
+        entries += reply.json["entries"]
+        cursor = reply.json["next_cursor"]
+        if not cursor:
+            return entries
+
+
+def audit(stack: Any, customer_id: str = "c-123") -> dict[str, Any]:
+    """The balance equals the sums of its entries in each bucket (the ledger's first rule)."""
+    balance = loyalty(stack, customer_id)
+    entries = ledger(stack, customer_id)
+    assert balance["available"] == sum(e["points"] for e in entries if e["bucket"] == "available"), entries
+    assert balance["pending"] == sum(e["points"] for e in entries if e["bucket"] == "pending"), entries
+    assert len({e["entry_id"] for e in entries}) == len(entries)
+    return balance
