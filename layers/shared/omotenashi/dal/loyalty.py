@@ -408,7 +408,9 @@ def _balance_actions(commit: Commit) -> tuple[list[Action], Condition | None]:
     if commit.min_available is not None:
         conditions.append(item.available >= commit.min_available)
     if commit.expect_available is not None:
-        conditions.append(item.available == commit.expect_available)
+        exact = item.available == commit.expect_available
+        # A balance whose available bucket was never touched has no attribute yet: that is 0.
+        conditions.append(exact | item.available.does_not_exist() if commit.expect_available == 0 else exact)
     if commit.expect_last_earned is not None:
         conditions.append(item.last_earned_at == commit.expect_last_earned)
     fields = commit.fields
