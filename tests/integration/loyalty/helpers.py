@@ -83,3 +83,55 @@ def audit(stack: Any, customer_id: str = "c-123") -> dict[str, Any]:
     assert balance["pending"] == sum(e["points"] for e in entries if e["bucket"] == "pending"), entries
     assert len({e["entry_id"] for e in entries}) == len(entries)
     return balance
+
+
+# --- redemptions, adjustments, seeding (tests of the loyalty API) ------------------------------
+
+
+def now_iso() -> str:
+    return clock.isoformat(clock.now())
+
+
+def account_path(customer_id: str = "c-123") -> str:
+    return f"/v1/customers/{customer_id}/loyalty"
+
+
+def redeem(
+    stack: Any,
+    redemption_id: str,
+    points: int,
+    customer_id: str = "c-123",
+    order_id: str | None = None,
+    **options: Any,
+) -> Any:
+    body: dict[str, Any] = {"redemption_id": redemption_id, "points": points}
+    if order_id is not None:
+        body["order_id"] = order_id
+    return call(stack, "POST", f"{account_path(customer_id)}/redemptions", body, **options)
+
+
+def cancel_redemption(stack: Any, redemption_id: str, customer_id: str = "c-123", **options: Any) -> Any:
+    return call(stack, "DELETE", f"{account_path(customer_id)}/redemptions/{redemption_id}", **options)
+
+
+def adjust(stack: Any, adjustment_id: str, points: int, customer_id: str = "c-123", **options: Any) -> Any:
+    body = {"adjustment_id": adjustment_id, "points": points, "reason": "goodwill", "author": "hanako"}
+    return call(stack, "POST", f"{account_path(customer_id)}/adjustments", body, **options)
+
+
+def earn_available(
+    stack: Any, points: int, order_id: str = "o-seed", customer: dict[str, Any] | None = None
+) -> None:
+    """`points` available the way a shop earns them: an order of 100 x points (1 % at the first
+    tier), delivered now, confirmed when the 14-day return window ends (the clock moves 15 days)."""
+    now = now_iso()
+    send_order(stack, order_id=order_id, total=str(points * 100), occurred_at=now, customer=customer)
+    send_order(stack, order_id=order_id, type_="delivered", occurred_at=now, customer=customer)
+    stack.drain()
+    stack.advance(15 * 86400)
+
+
+def writes(log: Any) -> list[tuple[str, str]]:
+    """The writing AWS calls in an `aws_calls()` log (DynamoDB writes, SQS sends)."""
+    names = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+    return [c for c in log.calls if c[1] in names or c[1].startswith("SendMessage")]
