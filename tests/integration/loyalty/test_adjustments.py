@@ -27,12 +27,6 @@ def loyalty_items(stack) -> int:
     return item_count(stack, "LoyaltyTable")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: accounts.adjust commits with expect_available=0 when the balance item (or its "
-    "`available` attribute) does not exist; DynamoDB's `available = 0` is false on a missing "
-    "attribute, so every attempt is a 'balance' conflict and the answer is 503",
-)
 @pytest.mark.parametrize("history", ["never seen", "pending points only"])
 def test_a_first_adjustment_credits_a_customer_without_available_points(stack, history):
     start_at()

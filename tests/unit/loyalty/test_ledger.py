@@ -518,12 +518,6 @@ def test_cancel_redemption_after_the_order_was_cancelled_gives_nothing_more():
     assert ledger.available == 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a partial refund that arrives before `placed` gives back the WHOLE redemption "
-    "(taken_back_ratio(base=0, refunded>0) is 1) and claws the excess back with a negative "
-    "redemption_return once `placed` arrives; the earned points wait for `placed`, returns do not",
-)
 def test_a_refund_before_placed_gives_back_no_more_than_its_share_of_the_redemption():
     ledger = Ledger(held={"o-1": OrderPoints(redeemed=100)})
     ledger.receive(refunded("r1", "300"))  # 30% of the order, but the order's total is not known yet

@@ -180,12 +180,6 @@ def test_an_order_leaves_the_window_at_next_leaving(confirmed, months):
     assert window_spend(log, leaving, window) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: next_leaving is add_months(at, N), clamped (29 Feb + 12 months = 28 Feb), but "
-    "window_spend keeps the order while at > add_months(now, -N) (28 Feb 2025 - 12 months = 28 Feb "
-    "2024 < 29 Feb 2024): the order leaves a day later than next_leaving says",
-)
 @pytest.mark.parametrize(
     ("confirmed", "months"),
     [

@@ -324,7 +324,8 @@ class Commit:
     order_after_cancel: tuple[str, OrderPoints] | None = None  # a redemption DELETE's order record
     redemption: Redemption | None = None  # a new redemption
     redemption_cancelled: tuple[str, int, int] | None = None  # (id, points back, available after)
-    request: tuple[str, str, str] | None = None  # (Idempotency-Key digest, request hash, target)
+    # (Idempotency-Key digest, request hash, target, when the key may be used afresh)
+    request: tuple[str, str, str, datetime] | None = None
     entry_extra: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
     timers: list[TimerWrite] = field(default_factory=list)
 
@@ -511,11 +512,15 @@ def _build(tx: _Tx, change: Commit) -> None:
             LoyaltyRedemptionItem.key.does_not_exist(),
         )
     if change.request is not None:
-        digest, request_hash, target = change.request
+        digest, request_hash, target, expires_at = change.request
         tx.put(
             "request",
             LoyaltyRequestItem(
-                account=account, key=f"request#{digest}", request_hash=request_hash, target=target
+                account=account,
+                key=f"request#{digest}",
+                request_hash=request_hash,
+                target=target,
+                expires_at=expires_at,
             ),
             LoyaltyRequestItem.key.does_not_exist(),
         )

@@ -39,6 +39,7 @@ from omotenashi.logic.loyalty.settings import LoyaltySettings, from_store
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import LoyaltyNoticeJob
 
+KEY_WINDOW = timedelta(hours=24)
 ATTEMPTS = 8  # concurrent changes of one account are rare; each retry re-reads
 
 
@@ -122,8 +123,6 @@ def reconcile_order(
     """Apply what the order's stored events say to the customer's ledger (once). `confirm`: the
     confirmation timer runs (pending points become available if the return window is over)."""
     settings = from_store(store)
-    if not settings.enabled:
-        return "loyalty_off"
     for _ in range(ATTEMPTS):
         try:
             return _reconcile_once(store, settings, customer_id, order_id, confirm, profile)
@@ -142,7 +141,15 @@ def _reconcile_once(
     profile: Profile | None,
 ) -> str:
     facts = ledger.OrderFacts.from_history(order_id, order_data.history(store.store_id, order_id))
+    if facts.placed and facts.customer_id != customer_id:
+        # An event naming the customer another way (a guest's email for an id): the points are
+        # the placing customer's, once; the other identity only learns the profile.
+        if profile is not None:
+            note_profile(store, customer_id, profile)
+        customer_id, profile = facts.customer_id, None
     stored, held_or_none = loyalty_data.load(store.store_id, customer_id, order_id)
+    if not settings.enabled and held_or_none is None:
+        return "loyalty_off"  # no new earning; orders credited before go on to their end
     held = held_or_none or OrderPoints()
     account = stored or LoyaltyAccount(store.store_id, customer_id)
     now = clock.now()
@@ -254,6 +261,15 @@ def _notify_tier(store: Store, customer_id: str, change: TierChange) -> None:
 # --- redemptions and adjustments -------------------------------------------------------------
 
 
+def _request(
+    idempotency_key: str | None, fingerprint: str, target: str, now: datetime
+) -> tuple[str, str, str, datetime] | None:
+    """The record of an Idempotency-Key, kept the contract's 24 hours."""
+    if idempotency_key is None:
+        return None
+    return _key_digest(idempotency_key), fingerprint, target, now + KEY_WINDOW
+
+
 def _key_digest(idempotency_key: str) -> str:
     return hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
 
@@ -275,7 +291,6 @@ def _redemption_answer(redemption: Redemption, replayed: bool) -> Answer:
         "points": redemption.points,
         "available": redemption.available_after,
         "order_id": redemption.order_id,
-        "status": redemption.state,
     }
     return Answer(201, body, replayed=replayed)
 
@@ -326,7 +341,7 @@ def redeem(
                     expect_available=available,  # the answer's balance is exact; a race re-reads
                     order_redeemed=(order_id, points) if order_id else None,
                     redemption=redemption,
-                    request=(_key_digest(idempotency_key), fingerprint, target) if idempotency_key else None,
+                    request=_request(idempotency_key, fingerprint, target, now),
                 )
             )
         except LoyaltyConflict as conflict:
@@ -443,7 +458,7 @@ def adjust(
                     expect_available=available,
                     earned_at=now if earning else None,
                     entry_extra={entry_id: (fingerprint, available + points)},
-                    request=(_key_digest(idempotency_key), fingerprint, target) if idempotency_key else None,
+                    request=_request(idempotency_key, fingerprint, target, now),
                     timers=[_expiry_timer(now, settings, store.time_zone)] if earning else [],
                 )
             )

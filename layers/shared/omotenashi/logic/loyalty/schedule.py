@@ -176,7 +176,7 @@ def _daily_tier(store: Store, settings: LoyaltySettings, customer_id: str) -> st
 def _birthday(store: Store, settings: LoyaltySettings, job: LoyaltyTimerJob) -> str:
     account = loyalty_data.get_account(store.store_id, job.customer_id)
     now = clock.now()
-    if account is None or not account.birthday or settings.birthday_points <= 0:
+    if account is None or not account.birthday or settings.birthday_points <= 0 or not settings.enabled:
         _retry(
             lambda: loyalty_data.commit(
                 Commit(store.store_id, job.customer_id, timers=[TimerWrite("birthday", None)])
