@@ -78,16 +78,29 @@ def _earns(entries: tuple[Entry, ...] | list[Entry]) -> bool:
     return any(e.kind in ledger.EARNING_KINDS and e.bucket == "available" and e.points > 0 for e in entries)
 
 
-def _expiry_timer(earned_at: datetime, settings: LoyaltySettings, time_zone: str) -> TimerWrite:
-    """After an earning: the warning (or the expiry itself) of the points' new expiry date."""
+def _expiry_timer(
+    earned_at: datetime | None, settings: LoyaltySettings, time_zone: str, now: datetime | None = None
+) -> TimerWrite:
+    """The expiry timer of points whose last earning was `earned_at`, set at `now` (an earning, or
+    points coming back: a cancelled redemption, a refund's return): the warning when it is still to
+    come; at once when the points came back inside the warning window; the expiry itself (at once
+    when its date has passed: returned points do not outlive the points they were)."""
+    now = now or earned_at
     expiry = tiers.expires_at(earned_at, settings, time_zone)
-    if expiry is None:
+    if expiry is None or now is None:
         return TimerWrite("expiry", None)
     warning = tiers.warning_at(expiry, settings)
     detail = clock.instant(expiry)
-    if warning is not None and warning > earned_at:
-        return TimerWrite("expiry", warning, "warn", detail)
-    return TimerWrite("expiry", expiry, "expire", detail)
+    if warning is not None and now < expiry:
+        return TimerWrite("expiry", max(warning, now), "warn", detail)
+    return TimerWrite("expiry", max(expiry, now), "expire", detail)
+
+
+def _comes_back(entries: tuple[Entry, ...] | list[Entry]) -> bool:
+    """Available points that come back without being an earning (they keep their expiry)."""
+    return any(
+        e.bucket == "available" and e.points > 0 and e.kind not in ledger.EARNING_KINDS for e in entries
+    )
 
 
 def _tier_timer(
@@ -111,7 +124,11 @@ def _birthday_timer(
 ) -> TimerWrite:
     if not birthday or settings.birthday_points <= 0:
         return TimerWrite("birthday", None)
-    return TimerWrite("birthday", tiers.next_birthday(birthday, now, time_zone), "birthday")
+    # From the start of today: a birthday learnt on the day (after 09:00) is celebrated at once; the
+    # year's entry keeps it to once.
+    return TimerWrite(
+        "birthday", tiers.next_birthday(birthday, tiers.start_of_day(now, time_zone), time_zone), "birthday"
+    )
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -183,6 +200,8 @@ def _reconcile_once(
     timers: list[TimerWrite] = []
     if earning:
         timers.append(_expiry_timer(now, settings, store.time_zone))
+    elif _comes_back(plan.entries):
+        timers.append(_expiry_timer(account.last_earned_at, settings, store.time_zone, now))
     if updated.spend_log != account.spend_log or updated.tier != account.tier:
         timers.append(_tier_timer(updated, now, settings, store.time_zone))
     if updated.birthday != account.birthday:
@@ -377,6 +396,9 @@ def cancel_redemption(store: Store, customer_id: str, redemption_id: str) -> dic
         back, new_held = ledger.cancel_redemption(redemption.points, held if redemption.order_id else None)
         available_after = (account.available if account else 0) + back
         now = clock.now()
+        settings = from_store(store)
+        last_earned = account.last_earned_at if account else None
+        timers = [_expiry_timer(last_earned, settings, store.time_zone, now)] if back > 0 else []
         lines = []
         if back:
             entry = Entry(
@@ -396,6 +418,7 @@ def cancel_redemption(store: Store, customer_id: str, redemption_id: str) -> dic
                     lines=lines,
                     expect_available=account.available if account else None,
                     redemption_cancelled=(redemption_id, back, available_after),
+                    timers=timers,
                     order_after_cancel=(str(redemption.order_id), new_held)
                     if new_held is not None and held is not None
                     else None,

@@ -98,6 +98,13 @@ def next_local_midnight(moment: datetime, time_zone: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
+def start_of_day(moment: datetime, time_zone: str) -> datetime:
+    """An instant just before the local day of `moment` began."""
+    zone = ZoneInfo(time_zone)
+    day = moment.astimezone(zone).date()
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
+
+
 def expires_at(last_earned_at: datetime | None, settings: LoyaltySettings, time_zone: str) -> datetime | None:
     """When the available points expire: the end of the local day `expiry_months` after the last
     earning. None when points never expire (or nothing was earned)."""

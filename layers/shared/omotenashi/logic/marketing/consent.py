@@ -65,9 +65,9 @@ def record(store: Store, customer_id: str, consent: ConsentIn) -> ConsentOut:
         locale=consent.locale,
     )
     consent_data.add_entry(store.store_id, entry, recorded_at=clock.now())
-    if consent.birthday:
-        profile = accounts.Profile(consent.email.lower(), consent.name, consent.locale, consent.birthday)
-        accounts.note_profile(store, key, profile)
+    # The loyalty account learns the address (its emails), name, locale and birthday (the bonus).
+    profile = accounts.Profile(consent.email.lower(), consent.name, consent.locale, consent.birthday)
+    accounts.note_profile(store, key, profile)
     return to_view(_state_or_404(store.store_id, key))
 
 
