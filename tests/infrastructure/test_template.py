@@ -423,7 +423,7 @@ def test_loyalty_table_keeps_the_books_and_its_due_index_is_sparse(transformed):
 
     # The code's models name the same indexes and projections, and only timers and orders awaiting
     # confirmation can carry the due keys (sparse); only entries carry ledger_at.
-    from omotenashi.dal import tables
+    from omotenashi.dal import loyalty_tables as tables
 
     assert tables.LoyaltyTimerItem.due.Meta.index_name == "due"
     assert tables.LoyaltyTimerItem.due.Meta.projection.non_key_attributes == ["due_kind"]

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
-from omotenashi.domain import Entry, LedgerLine
+from omotenashi.loyalty_domain import Entry, LedgerLine
 from tests.integration.loyalty.helpers import (
     adjust,
     audit,

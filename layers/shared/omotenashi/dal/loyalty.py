@@ -32,24 +32,17 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from omotenashi.clock import instant, parse_instant
 from omotenashi.dal.errors import StorageError
-from omotenashi.dal.tables import (
+from omotenashi.dal.loyalty_tables import (
     LedgerEntryItem,
     LoyaltyBalanceItem,
     LoyaltyOrderItem,
     LoyaltyRedemptionItem,
     LoyaltyRequestItem,
     LoyaltyTimerItem,
-    bind,
 )
-from omotenashi.domain import (
-    Entry,
-    LedgerLine,
-    Locale,
-    LoyaltyAccount,
-    OrderPoints,
-    Redemption,
-    TierChange,
-)
+from omotenashi.dal.tables import bind
+from omotenashi.domain import Locale
+from omotenashi.loyalty_domain import Entry, LedgerLine, LoyaltyAccount, OrderPoints, Redemption, TierChange
 
 BALANCE = "balance"
 DUE_SHARDS = 4

@@ -20,13 +20,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import (
-    AllProjection,
-    GlobalSecondaryIndex,
-    IncludeProjection,
-    KeysOnlyProjection,
-    LocalSecondaryIndex,
-)
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from omotenashi.dal import _pynamo
@@ -346,153 +340,7 @@ class ConsentItem(Model):
     recorded_at = UTCDateTimeAttribute()
 
 
-class LoyaltyDueIndex(GlobalSecondaryIndex["LoyaltyTimerItem"]):
-    """Sparse: only items with something due (an order awaiting confirmation, a customer's expiry
-    warning or expiry, birthday, tier check) carry due_shard/due_at, so the sweep reads what is due
-    and nothing else, whatever the number of customers."""
-
-    class Meta:
-        index_name = "due"
-        projection = IncludeProjection(["due_kind"])
-
-    due_shard = UnicodeAttribute(hash_key=True)
-    due_at = UnicodeAttribute(range_key=True)
-
-
-class LedgerByTimeIndex(LocalSecondaryIndex["LedgerEntryItem"]):
-    """Sparse: ledger entries only, newest first by `ledger_at` ("<instant>#<entry_id>")."""
-
-    class Meta:
-        index_name = "ledger-by-time"
-        projection = AllProjection()
-
-    account = UnicodeAttribute(hash_key=True)
-    ledger_at = UnicodeAttribute(range_key=True)
-
-
-class LoyaltyBalanceItem(Model):
-    """LoyaltyTable, key "balance": the customer's bucket sums and tier (dal/loyalty.py)."""
-
-    class Meta:
-        table_name: str = ""  # set by bind()
-
-    account = UnicodeAttribute(hash_key=True)  # "<store_id>#<customer_id>"
-    key = UnicodeAttribute(range_key=True)
-    available = NumberAttribute(default=0)
-    pending = NumberAttribute(default=0)
-    tier = UnicodeAttribute(null=True)
-    tier_change = JSONAttribute(null=True)  # {"id", "previous", "tier", "at"}
-    spend = JSONAttribute(null=True)  # {order_id: [confirmed instant, decimal string]}
-    last_earned_at = UnicodeAttribute(null=True)  # an instant
-    email = UnicodeAttribute(null=True)
-    name = UnicodeAttribute(null=True)
-    locale = UnicodeAttribute(null=True)
-    birthday = UnicodeAttribute(null=True)
-    revision = NumberAttribute(null=True)
-
-
-class LoyaltyOrderItem(Model):
-    """LoyaltyTable, key "order#<order_id>": what the ledger holds for one order; while its points
-    await confirmation it carries the due-index keys."""
-
-    class Meta:
-        table_name: str = ""  # set by bind()
-
-    account = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
-    order_id = UnicodeAttribute()
-    rate_percent = UnicodeAttribute(null=True)
-    earned = NumberAttribute(default=0)
-    reversed = NumberAttribute(default=0)
-    confirmed_at = UnicodeAttribute(null=True)
-    spend = UnicodeAttribute(null=True)
-    redeemed = NumberAttribute(default=0)
-    returned = NumberAttribute(default=0)
-    base = UnicodeAttribute(null=True)
-    refunded = UnicodeAttribute(null=True)
-    cancelled = BooleanAttribute(default=False)
-    version = NumberAttribute(default=0)
-    due_shard = UnicodeAttribute(null=True)
-    due_at = UnicodeAttribute(null=True)
-    due_kind = UnicodeAttribute(null=True)
-
-
-class LedgerEntryItem(Model):
-    """LoyaltyTable, key "entry#<entry_id>": one immutable ledger entry. The key is deterministic
-    from the entry's source, so putting it only if absent is the guard against applying a source
-    twice."""
-
-    class Meta:
-        table_name: str = ""  # set by bind()
-
-    by_time = LedgerByTimeIndex()
-
-    account = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
-    ledger_at = UnicodeAttribute()
-    entry_id = UnicodeAttribute()
-    kind = UnicodeAttribute()
-    points = NumberAttribute()
-    bucket = UnicodeAttribute()
-    order_id = UnicodeAttribute(null=True)
-    reason = UnicodeAttribute(null=True)
-    author = UnicodeAttribute(null=True)
-    at = UnicodeAttribute()
-    expires_at = UnicodeAttribute(null=True)
-    request_hash = UnicodeAttribute(null=True)  # adjustments: the request it answers
-    available_after = NumberAttribute(null=True)
-
-
-class LoyaltyRedemptionItem(Model):
-    """LoyaltyTable, key "redemption#<redemption_id>"."""
-
-    class Meta:
-        table_name: str = ""  # set by bind()
-
-    account = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
-    redemption_id = UnicodeAttribute()
-    points = NumberAttribute()
-    order_id = UnicodeAttribute(null=True)
-    state = UnicodeAttribute()
-    request_hash = UnicodeAttribute()
-    available_after = NumberAttribute()
-    created_at = UnicodeAttribute()
-    returned_on_cancel = NumberAttribute(null=True)
-    available_after_cancel = NumberAttribute(null=True)
-
-
-class LoyaltyRequestItem(Model):
-    """LoyaltyTable, key "request#<digest of an Idempotency-Key>": what the key was first used for."""
-
-    class Meta:
-        table_name: str = ""  # set by bind()
-
-    account = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
-    request_hash = UnicodeAttribute()
-    target = UnicodeAttribute()  # the item key of what it created
-    expires_at = TTLAttribute(null=True)
-
-
-class LoyaltyTimerItem(Model):
-    """LoyaltyTable, key "timer#<name>": one of a customer's timers (expiry, tier, birthday,
-    birthday_email), present in the due index while set."""
-
-    class Meta:
-        table_name: str = ""  # set by bind()
-
-    due = LoyaltyDueIndex()
-
-    account = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
-    due_shard = UnicodeAttribute(null=True)
-    due_at = UnicodeAttribute(null=True)
-    due_kind = UnicodeAttribute(null=True)
-    detail = UnicodeAttribute(null=True)  # e.g. the expiry instant the warning is about
-
-
-_MODELS: tuple[tuple[type[Model], str], ...] = (
+_MODELS: list[tuple[type[Model], str]] = [
     (StoreItem, "stores_table"),
     (InquiryItem, "inquiries_table"),
     (DigestItem, "inquiries_table"),
@@ -506,26 +354,32 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (OrderEventItem, "orders_table"),
     (CustomerOrderLink, "orders_table"),
     (ConsentItem, "consent_table"),
-    (LoyaltyBalanceItem, "loyalty_table"),
-    (LoyaltyOrderItem, "loyalty_table"),
-    (LedgerEntryItem, "loyalty_table"),
-    (LoyaltyRedemptionItem, "loyalty_table"),
-    (LoyaltyRequestItem, "loyalty_table"),
-    (LoyaltyTimerItem, "loyalty_table"),
-)
+]
 _bound = False
+
+
+def register(models: tuple[tuple[type[Model], str], ...]) -> None:
+    """Models defined in their own module (imported only by the code that uses them, so a cold
+    start builds only the models it needs): bound like the ones here."""
+    _MODELS.extend(models)
+    if _bound:
+        _bind(models)
+
+
+def _bind(models: list[tuple[type[Model], str]] | tuple[tuple[type[Model], str], ...]) -> None:
+    settings = get_settings()
+    for model, attribute in models:
+        try:
+            model.Meta.table_name = getattr(settings, attribute)
+        except SettingsError:
+            model.Meta.table_name = ""  # only an error if that table is used (the CLI needs one)
 
 
 def bind() -> None:
     global _bound
     if _bound:
         return
-    settings = get_settings()
-    for model, attribute in _MODELS:
-        try:
-            model.Meta.table_name = getattr(settings, attribute)
-        except SettingsError:
-            model.Meta.table_name = ""  # only an error if that table is used (the CLI needs one)
+    _bind(_MODELS)
     _bound = True
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from omotenashi.domain import Bucket, EntryKind
+from omotenashi.loyalty_domain import Bucket, EntryKind
 from omotenashi.schemas.common import Identifier, ShortText, not_blank
 
 MAX_POINTS = 10_000_000

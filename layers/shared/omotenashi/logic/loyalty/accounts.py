@@ -21,21 +21,13 @@ from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
 from omotenashi.dal import orders as order_data
 from omotenashi.dal.loyalty import Commit, LoyaltyConflict, OrderWrite, TimerWrite
-from omotenashi.domain import (
-    Entry,
-    LedgerLine,
-    Locale,
-    LoyaltyAccount,
-    OrderPoints,
-    Redemption,
-    Store,
-    TierChange,
-)
+from omotenashi.domain import Locale, Store
 from omotenashi.logic.core import jobs
 from omotenashi.logic.core.errors import IdempotencyConflict, InsufficientPoints, NotFound, ServiceUnavailable
 from omotenashi.logic.core.idempotency import Answer
 from omotenashi.logic.loyalty import ledger, tiers
 from omotenashi.logic.loyalty.settings import LoyaltySettings, from_store
+from omotenashi.loyalty_domain import Entry, LedgerLine, LoyaltyAccount, OrderPoints, Redemption, TierChange
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import LoyaltyNoticeJob
 

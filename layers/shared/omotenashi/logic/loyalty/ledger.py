@@ -18,8 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 from math import floor
 
-from omotenashi.domain import Bucket, Entry, EntryKind, OrderEvent, OrderPoints
+from omotenashi.domain import OrderEvent
 from omotenashi.logic.loyalty.settings import LoyaltySettings
+from omotenashi.loyalty_domain import Bucket, Entry, EntryKind, OrderPoints
 
 # Entries that extend the life of every available point (each earning restarts the expiry clock).
 EARNING_KINDS: frozenset[str] = frozenset({"confirm", "birthday", "bonus", "adjust"})

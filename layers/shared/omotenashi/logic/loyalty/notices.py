@@ -16,13 +16,14 @@ from typing import Any
 from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
 from omotenashi.dal import marketing as marketing_data
-from omotenashi.domain import LoyaltyAccount, Store
+from omotenashi.domain import Store
 from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.loyalty import schedule, tiers
 from omotenashi.logic.loyalty.settings import LoyaltySettings, from_store
 from omotenashi.logic.marketing import send
 from omotenashi.logic.marketing.settings import from_store as marketing_settings
+from omotenashi.loyalty_domain import LoyaltyAccount
 from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_date
 from omotenashi.messaging.money import format_money

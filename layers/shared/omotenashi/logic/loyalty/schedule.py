@@ -20,11 +20,12 @@ from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
 from omotenashi.dal.errors import DataAccessError
 from omotenashi.dal.loyalty import Commit, LoyaltyConflict, TimerWrite
-from omotenashi.domain import Entry, LedgerLine, LoyaltyAccount, Store, TierChange
+from omotenashi.domain import Store
 from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.core.errors import ServiceUnavailable
 from omotenashi.logic.loyalty import accounts, tiers
 from omotenashi.logic.loyalty.settings import LoyaltySettings, from_store
+from omotenashi.loyalty_domain import Entry, LedgerLine, LoyaltyAccount, TierChange
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import BirthdayBonusJob, LoyaltyNoticeJob, LoyaltyTimerJob
 

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
-from omotenashi.domain import LoyaltyAccount, Store
+from omotenashi.domain import Store
 from omotenashi.logic.core.errors import InvalidFields
 from omotenashi.logic.loyalty import tiers
 from omotenashi.logic.loyalty.settings import from_store
+from omotenashi.loyalty_domain import LoyaltyAccount
 from omotenashi.schemas.loyalty import ExpiringOut, LedgerEntryOut, LedgerOut, LoyaltyOut
 
 
