@@ -17,7 +17,7 @@ from omotenashi import clock
 from omotenashi.dal import aws
 from omotenashi.logic.core.directory import directory
 from omotenashi.settings import reset_settings
-from omotenashi_local import outbox, provision
+from omotenashi_local import moto_patches, outbox, provision
 from omotenashi_local.runtime import (
     FunctionPool,
     SqsPoller,
@@ -82,6 +82,7 @@ class LocalStack:
         for key, value in LOCAL_ENVIRONMENT.items():
             os.environ.setdefault(key, value)
         install_sqs_wake_hook()  # before any client below (and aws.reset()) is created
+        moto_patches.apply()  # transactions snapshot the items they name, not whole tables
         install_stream_wake_hook()
         self.resources = provision.provision()
         os.environ.update(self.resources.environment)
