@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,37 @@ def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
     ]
 
 
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def _targets(statement: dict[str, Any]) -> list[str]:
+    """A statement's resources by name: "LoyaltyTable" (its ARN), "LoyaltyTable/index/due" (an
+    index), "EventsTable.StreamArn" (another attribute), "*" as it is."""
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    names = []
+    for resource in resources:
+        if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+            logical, attribute = resource["Fn::GetAtt"]
+            names.append(logical if attribute == "Arn" else f"{logical}.{attribute}")
+        elif isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), str):
+            found = re.fullmatch(r"\$\{(\w+)\.Arn\}(/.*)?", resource["Fn::Sub"])
+            names.append(found[1] + (found[2] or "") if found else resource["Fn::Sub"])
+        else:
+            names.append(resource if isinstance(resource, str) else json.dumps(resource))
+    return names
+
+
+def _grants(resources: dict[str, Any], role: str) -> dict[str, set[str]]:
+    """What a role's Allow statements grant, by resource name (see _targets)."""
+    granted: dict[str, set[str]] = {}
+    for statement in _statements(resources, role):
+        if statement["Effect"] == "Allow":
+            for target in _targets(statement):
+                granted.setdefault(target, set()).update(_actions(statement))
+    return granted
+
+
 def test_cfn_lint_passes():
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE_PATH)],
@@ -63,6 +95,7 @@ def test_functions_use_python312_layer_and_tracing(transformed):
         "ApiFunction",
         "EventWorkerFunction",
         "InquiryWorkerFunction",
+        "LoyaltyWorkerFunction",
         "MarketingWorkerFunction",
         "MessageWorkerFunction",
         "SlaSweepFunction",
@@ -122,7 +155,11 @@ def test_api_routes_v1_to_the_api_function(transformed):
     assert "x-amazon-apigateway-any-method" in body["paths"]["/v1/{proxy+}"]
 
 
-WORKERS = [("InquiryWorkerFunction", "InquiryQueue"), ("MessageWorkerFunction", "MessageQueue")]
+WORKERS = [
+    ("InquiryWorkerFunction", "InquiryQueue"),
+    ("MessageWorkerFunction", "MessageQueue"),
+    ("LoyaltyWorkerFunction", "LoyaltyQueue"),
+]
 
 
 @pytest.mark.parametrize(("function", "queue"), WORKERS)
@@ -163,6 +200,7 @@ def test_sla_sweep_is_scheduled_and_cannot_scan(transformed):
     assert sorted(q["Fn::Sub"] for q in queries) == [
         "${CartsTable.Arn}/index/due-reminders",
         "${InquiriesTable.Arn}/index/due-alerts",
+        "${LoyaltyTable.Arn}/index/due",
     ]
     assert any(s["Effect"] == "Deny" and s["Action"] == ["dynamodb:Scan"] for s in statements)
 
@@ -231,6 +269,7 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
         "OrdersTable",
         "MarketingTable",
         "ConsentTable",
+        "LoyaltyTable",
     }
     for table in tables.values():
         props = table["Properties"]
@@ -245,6 +284,7 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
     assert tables["InquiriesTable"]["DeletionPolicy"] == "Retain"
     for name in ("EventsTable", "CartsTable", "OrdersTable"):  # customers' commerce history
         assert tables[name]["DeletionPolicy"] == "Retain", name
+    assert tables["LoyaltyTable"]["DeletionPolicy"] == "Retain"  # the points ledger: customers' money
 
 
 def test_events_reach_the_worker_through_the_stream_with_partial_failures_and_a_dead_letter(
@@ -291,8 +331,16 @@ def test_commerce_permissions_are_least_privilege(transformed):
     assert api["ReadCarts"]["Resource"] == {"Fn::GetAtt": ["CartsTable", "Arn"]}  # never the index
     assert api["ReadOrders"]["Action"] == ["dynamodb:Query"]
     worker = statements("EventWorkerFunction")
-    assert "dynamodb:DeleteItem" not in json.dumps(worker) and "dynamodb:Scan" not in json.dumps(worker)
+    assert "dynamodb:Scan" not in json.dumps(worker)
     assert "EventsTable" not in json.dumps(worker)  # the stream record carries the event
+    # Carts and orders are never deleted: the worker's one DeleteItem (and ConditionCheckItem) is on
+    # the loyalty ledger's table, for its TransactWriteItems, which clear a customer's timers (and
+    # check the balance); ledger entries themselves are put only if absent, never deleted.
+    for action in ("dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"):
+        granted = [s["Resource"] for s in worker.values() if action in s["Action"]]
+        assert granted == [{"Fn::GetAtt": ["LoyaltyTable", "Arn"]}], action
+    commerce = [s for s in worker.values() if {"CartsTable", "OrdersTable"} & set(_targets(s))]
+    assert commerce and all("dynamodb:DeleteItem" not in s["Action"] for s in commerce)
 
 
 def test_consent_table_keeps_the_proof_and_the_api_may_only_add_and_read(transformed):
@@ -320,6 +368,210 @@ def test_consent_table_keeps_the_proof_and_the_api_may_only_add_and_read(transfo
     assert statement["Resource"] == {"Fn::GetAtt": ["ConsentTable", "Arn"]}
 
 
+LOYALTY_WRITES = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+}
+
+
+def _on_loyalty(resources: dict[str, Any], role: str) -> dict[str, set[str]]:
+    """What a role may do to LoyaltyTable and its indexes (a "*" resource counts as both)."""
+    return {
+        target: actions
+        for target, actions in _grants(resources, role).items()
+        if target == "*" or target == "LoyaltyTable" or target.startswith("LoyaltyTable/")
+    }
+
+
+def test_loyalty_table_keeps_the_books_and_its_due_index_is_sparse(transformed):
+    """The points ledger is customers' money: retained with the stack gone or replaced, recoverable,
+    encrypted, on demand. The sweep finds due timers on the `due` index, which only items with
+    something due carry (keys and due_kind projected: the sweep reads only what is due); the API
+    pages a customer's entries newest first through the `ledger-by-time` local index."""
+    table = transformed["LoyaltyTable"]
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == [
+        ("account", "HASH"),
+        ("key", "RANGE"),
+    ]
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+
+    [due] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == "due"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in due["KeySchema"]] == [
+        ("due_shard", "HASH"),
+        ("due_at", "RANGE"),
+    ]
+    assert due["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["due_kind"]}
+    assert types["due_shard"] == types["due_at"] == "S"  # due_at: an ISO instant, compared as text
+
+    [by_time] = [i for i in props["LocalSecondaryIndexes"] if i["IndexName"] == "ledger-by-time"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in by_time["KeySchema"]] == [
+        ("account", "HASH"),
+        ("ledger_at", "RANGE"),
+    ]
+    assert by_time["Projection"] == {"ProjectionType": "ALL"}  # a page is read from the index alone
+    assert types["ledger_at"] == "S"
+
+    # The code's models name the same indexes and projections, and only timers and orders awaiting
+    # confirmation can carry the due keys (sparse); only entries carry ledger_at.
+    from omotenashi.dal import tables
+
+    assert tables.LoyaltyTimerItem.due.Meta.index_name == "due"
+    assert tables.LoyaltyTimerItem.due.Meta.projection.non_key_attributes == ["due_kind"]
+    assert tables.LedgerEntryItem.by_time.Meta.index_name == "ledger-by-time"
+    loyalty_models = [
+        tables.LoyaltyBalanceItem,
+        tables.LoyaltyOrderItem,
+        tables.LedgerEntryItem,
+        tables.LoyaltyRedemptionItem,
+        tables.LoyaltyRequestItem,
+        tables.LoyaltyTimerItem,
+    ]
+    for model in loyalty_models:
+        attributes = model.get_attributes()
+        due_keyed = model in (tables.LoyaltyTimerItem, tables.LoyaltyOrderItem)
+        assert ("due_shard" in attributes) is due_keyed, model
+        if due_keyed:
+            assert attributes["due_shard"].null and attributes["due_at"].null, model
+        assert ("ledger_at" in attributes) is (model is tables.LedgerEntryItem), model
+        # TTL deletes only items whose expires_at is a Number: only Idempotency-Key records; an
+        # entry's expires_at (when its points expire) is text, so the ledger itself never expires.
+        if "expires_at" in attributes:
+            assert (attributes["expires_at"].attr_type == "N") is (model is tables.LoyaltyRequestItem), model
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_loyalty_table_permissions_are_least_privilege(transformed):
+    """Nobody scans the ledger or holds a wildcard on it. It is written by the functions whose
+    changes are ledger transactions (API: redemptions and adjustments; event worker: orders;
+    loyalty worker: timers), by the marketing worker for its birthday-email timer only, and by the
+    sweep only to lease a due timer. The sweep alone reads the due index; the API alone pages
+    the ledger, through ledger-by-time; the message worker only reads balances."""
+    roles = _of_type(transformed, "AWS::IAM::Role")
+    on_loyalty = {role: _on_loyalty(transformed, role) for role in roles}
+    for role, granted in on_loyalty.items():
+        for target, actions in granted.items():
+            assert not any(fnmatch.fnmatch("dynamodb:Scan", a) for a in actions), (role, target)
+            assert not any("*" in a for a in actions), (role, target)
+            assert target != "*", role  # the general test forbids it too; here it would hide grants
+
+    writers = {
+        role: set().union(*granted.values()) & LOYALTY_WRITES
+        for role, granted in on_loyalty.items()
+        if set().union(*granted.values()) & LOYALTY_WRITES
+    }
+    assert set(writers) == {
+        "ApiFunctionRole",
+        "EventWorkerFunctionRole",
+        "LoyaltyWorkerFunctionRole",
+        "MarketingWorkerFunctionRole",
+        "SlaSweepFunctionRole",
+    }
+    assert writers["MarketingWorkerFunctionRole"] == {"dynamodb:PutItem", "dynamodb:DeleteItem"}
+    assert writers["SlaSweepFunctionRole"] == {"dynamodb:UpdateItem"}
+    assert all(
+        "dynamodb:BatchWriteItem" not in w and not any("PartiQL" in a for a in w) for w in writers.values()
+    )
+
+    # The sweep: Query the due index, lease (UpdateItem) the timer, enqueue it; nothing else.
+    sweep = _grants(transformed, "SlaSweepFunctionRole")
+    assert on_loyalty["SlaSweepFunctionRole"] == {
+        "LoyaltyTable/index/due": {"dynamodb:Query"},
+        "LoyaltyTable": {"dynamodb:UpdateItem"},
+    }
+    assert sweep["LoyaltyQueue"] == {"sqs:SendMessage"}
+    enqueuers = [role for role in roles if "LoyaltyQueue" in _grants(transformed, role)]
+    assert enqueuers == ["SlaSweepFunctionRole"]
+    due_readers = [role for role, granted in on_loyalty.items() if "LoyaltyTable/index/due" in granted]
+    assert due_readers == ["SlaSweepFunctionRole"]
+
+    # The message worker reads the balance a loyalty email reports, nothing more.
+    assert on_loyalty["MessageWorkerFunctionRole"] == {"LoyaltyTable": {"dynamodb:GetItem"}}
+    # The marketing worker: the balance (GetItem) and its birthday-email timer (Put/Delete).
+    assert on_loyalty["MarketingWorkerFunctionRole"] == {
+        "LoyaltyTable": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+    }
+
+    # The API queries the ledger-by-time index only: never the due index, never the table.
+    api = on_loyalty["ApiFunctionRole"]
+    assert {t: a for t, a in api.items() if t != "LoyaltyTable"} == {
+        "LoyaltyTable/index/ledger-by-time": {"dynamodb:Query"}
+    }
+    assert "dynamodb:Query" not in api["LoyaltyTable"]
+    page_readers = [r for r, granted in on_loyalty.items() if "LoyaltyTable/index/ledger-by-time" in granted]
+    assert page_readers == ["ApiFunctionRole"]
+    # Nobody else has any loyalty grant.
+    assert {role for role, granted in on_loyalty.items() if granted} == set(writers) | {
+        "MessageWorkerFunctionRole"
+    }
+
+
+def test_loyalty_worker_never_scans_and_its_queue_dead_letters_with_an_alarm(transformed):
+    from omotenashi.logic.loyalty.schedule import LEASE
+
+    statements = _statements(transformed, "LoyaltyWorkerFunctionRole")
+    assert any(
+        s["Effect"] == "Deny" and _actions(s) == ["dynamodb:Scan"] and s["Resource"] == "*"
+        for s in statements
+    )
+    mapping = transformed["LoyaltyWorkerFunctionLoyaltyQueue"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["LoyaltyQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = transformed["LoyaltyQueue"]["Properties"]
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["LoyaltyDeadLetterQueue", "Arn"]}
+    dead_letters = transformed["LoyaltyDeadLetterQueue"]["Properties"]
+    assert dead_letters["MessageRetentionPeriod"] >= queue["MessageRetentionPeriod"]
+    assert queue["SqsManagedSseEnabled"] is True and dead_letters["SqsManagedSseEnabled"] is True
+    alarm = transformed["LoyaltyDeadLetterAlarm"]["Properties"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["LoyaltyDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # The sweep's lease on a timer outlasts its job's every receive before the dead-letter queue:
+    # the sweep does not enqueue a timer again while its job is still being retried.
+    assert redrive["maxReceiveCount"] * queue["VisibilityTimeout"] < LEASE.total_seconds()
+
+
+@pytest.mark.parametrize("function", ["ApiFunction", "EventWorkerFunction", "LoyaltyWorkerFunction"])
+def test_ledger_transactions_have_the_per_item_actions_they_need(transformed, function):
+    """TransactWriteItems is authorized per item: PutItem for the entries (put only if absent),
+    UpdateItem for the balance's ADD and the order record, ConditionCheckItem for a balance that is
+    checked without being changed; TransactGetItems needs GetItem. The workers' transactions also
+    clear timers (DeleteItem)."""
+    granted = _on_loyalty(transformed, f"{function}Role")["LoyaltyTable"]
+    needed = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+    needed.add("dynamodb:DeleteItem")  # a transaction may clear a timer it no longer needs
+    assert needed <= granted, needed - granted
+
+
+def test_the_api_may_clear_the_timers_its_ledger_transactions_delete(transformed):
+    """A positive adjustment in a store whose points never expire ("expiry": null) clears the
+    expiry timer in its transaction (accounts.adjust -> _expiry_timer -> TimerWrite("expiry",
+    None) -> a Delete item of TransactWriteItems); so may a redemption naming a refunded order
+    (_settle_order_after_redemption -> reconcile_order -> _tier_timer). Without DeleteItem the
+    whole transaction is denied."""
+    from datetime import UTC, datetime
+
+    from omotenashi.logic.loyalty import accounts
+    from omotenashi.logic.loyalty.settings import LoyaltySettings
+
+    never_expire = LoyaltySettings(expiry_months=None, expiry_warning_days=None)
+    assert accounts._expiry_timer(datetime.now(UTC), never_expire, "Asia/Tokyo").due_at is None
+    assert "dynamodb:DeleteItem" in _on_loyalty(transformed, "ApiFunctionRole")["LoyaltyTable"]
+
+
 def test_least_privilege(transformed):
     roles = _of_type(transformed, "AWS::IAM::Role")
     for name, role in roles.items():
@@ -340,7 +592,9 @@ def test_least_privilege(transformed):
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "dynamodb:UpdateItem",
-        "dynamodb:Query",  # an order's events and the consent history only (tests below)
+        "dynamodb:ConditionCheckItem",  # the loyalty ledger's transactions only (tests below)
+        # an order's events, the cart report, the consent history and the ledger page only
+        "dynamodb:Query",
         "sqs:SendMessage",
     }
     worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}
@@ -412,7 +666,9 @@ def test_a_failing_or_stalled_sla_sweep_raises_an_alarm(transformed):
     assert schedule["Properties"]["Target"].get("DeadLetterConfig") is None  # hence the alarms
 
 
-@pytest.mark.parametrize("function", ["InquiryWorkerFunction", "MessageWorkerFunction"])
+@pytest.mark.parametrize(
+    "function", ["InquiryWorkerFunction", "MessageWorkerFunction", "LoyaltyWorkerFunction"]
+)
 def test_worker_errors_raise_an_alarm(transformed, function):
     alarm = _alarm_on(transformed, "Errors", function)
     assert alarm["Statistic"] == "Sum" and alarm["TreatMissingData"] == "notBreaching"
@@ -423,6 +679,7 @@ def test_outputs_and_environment():
     outputs = template["Outputs"]
     assert outputs["InquiryDeadLetterQueueUrl"]["Value"] == {"Ref": "InquiryDeadLetterQueue"}
     assert outputs["MessageDeadLetterQueueUrl"]["Value"] == {"Ref": "MessageDeadLetterQueue"}
+    assert outputs["LoyaltyDeadLetterQueueUrl"]["Value"] == {"Ref": "LoyaltyDeadLetterQueue"}
     assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     # every variable the template sets is read somewhere in the deployed code
     code = "\n".join(p.read_text() for p in (ROOT / "layers" / "shared").rglob("*.py"))

@@ -213,3 +213,29 @@ def test_set_marketing_and_add_discount_codes(stack, table, tmp_path, capsys):
         )
         == 1
     )
+
+
+def test_set_loyalty_stores_validated_settings_and_names_a_bad_field(stack, table, tmp_path, capsys):
+    settings = tmp_path / "loyalty.json"
+    settings.write_text(
+        json.dumps(
+            {
+                "unit_points": {"JPY": "1", "USD": "150"},
+                "return_window_days": 30,
+                "expiry": None,
+                "birthday_points": 0,
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, shown = _run(
+        capsys, "stores", "set-loyalty", "demo", "--file", str(settings), "--stores-table", table
+    )
+    assert code == 0
+    assert shown["loyalty"]["return_window_days"] == 30 and shown["loyalty"]["expiry"] is None
+    assert shown["loyalty"]["unit_points"] == {"JPY": "1", "USD": "150"}
+    assert [t["name"] for t in shown["loyalty"]["tiers"]] == ["silver", "gold", "platinum"]  # defaults kept
+    settings.write_text(json.dumps({"tiers": [{"name": "gold", "threshold": "10", "rate_percent": "2"}]}))
+    assert cli.main(["stores", "set-loyalty", "demo", "--file", str(settings), "--stores-table", table]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: tiers[0].threshold")
+    assert cli.main(["stores", "set-loyalty", "nope", "--file", str(settings), "--stores-table", table]) == 1

@@ -148,7 +148,7 @@ def test_everything_repeated_gives_one_reminder_per_step_and_one_stored_event(cl
 def test_the_same_job_delivered_twice_by_hand_sends_once(clocked):
     """The marketing worker's job itself, twice in a row and once more after the stack ran on."""
     from omotenashi.logic.marketing import cart_reminders
-    from omotenashi.schemas.jobs import MarketingQueueJob
+    from omotenashi.schemas.jobs import CartReminderJob
 
     stack = clocked
     body = {"email": "taro@example.jp", "marketing_email": True, "source": "form", "wording": "受け取る"}
@@ -160,7 +160,7 @@ def test_the_same_job_delivered_twice_by_hand_sends_once(clocked):
     sqs = boto3.client("sqs")
     url = stack.resources.queues["MarketingQueue"].url
     [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    job = MarketingQueueJob.model_validate_json(message["Body"])
+    job = CartReminderJob.model_validate_json(message["Body"])
     assert cart_reminders.deliver(job) == "sent"
     assert cart_reminders.deliver(job) == "already_sent"
     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -81,5 +81,30 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     stack.advance(2 * 3600)  # the sweep finds the 1-hour reminder; the marketing worker sends it
     kinds = sorted(m["kind"] for m in stack.outbox())
     assert kinds == ["cart_reminder", "inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
+    # Loyalty: an order earns points (event worker), delivered, confirmed 14 days later (the sweep
+    # finds it; the loyalty worker confirms it; the message worker sends points_earned).
+    customer = {"id": "c-1", "email": "c1@example.jp"}
+    placed = {
+        "order_id": "o-1",
+        "type": "placed",
+        "customer": customer,
+        "items": [{"sku": "A", "name": "玉露", "quantity": 1, "unit_price": "1620"}],
+        "currency": "JPY",
+        "total": "1620",
+        "occurred_at": clock.isoformat(clock.now()),
+    }
+    delivered = {
+        "order_id": "o-1",
+        "type": "delivered",
+        "customer": customer,
+        "occurred_at": placed["occurred_at"],
+    }
+    for event in (placed, delivered):
+        assert call(stack, "POST", "/v1/events/orders", event).status == 202
+    stack.drain()
+    stack.advance(15 * 86400)
+    balance = call(stack, "GET", "/v1/customers/c-1/loyalty").json
+    assert (balance["available"], balance["pending"]) == (16, 0), balance
+    assert "points_earned" in {m["kind"] for m in stack.outbox()}
     assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}
     clock.set_source(None)

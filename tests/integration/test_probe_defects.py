@@ -276,7 +276,8 @@ def test_openapi_documents_email_format_and_idempotency_key_limits(stack):
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key"
     ]
-    assert len(keys) == 5  # inquiries: create, reply, follow-up; events: carts, orders
+    # inquiries: create, reply, follow-up; events: carts, orders; loyalty: redemptions, adjustments
+    assert len(keys) == 7
     for parameter in keys:
         (schema,) = [s for s in parameter["schema"]["anyOf"] if s["type"] == "string"]
         assert (schema["minLength"], schema["maxLength"]) == (1, 255)

@@ -324,7 +324,8 @@ class Commit:
     order_after_cancel: tuple[str, OrderPoints] | None = None  # a redemption DELETE's order record
     redemption: Redemption | None = None  # a new redemption
     redemption_cancelled: tuple[str, int, int] | None = None  # (id, points back, available after)
-    request: tuple[str, str, str] | None = None  # (Idempotency-Key digest, request hash, target)
+    # (Idempotency-Key digest, request hash, target, when the key may be used afresh)
+    request: tuple[str, str, str, datetime] | None = None
     entry_extra: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
     timers: list[TimerWrite] = field(default_factory=list)
 
@@ -408,7 +409,9 @@ def _balance_actions(commit: Commit) -> tuple[list[Action], Condition | None]:
     if commit.min_available is not None:
         conditions.append(item.available >= commit.min_available)
     if commit.expect_available is not None:
-        conditions.append(item.available == commit.expect_available)
+        exact = item.available == commit.expect_available
+        # A balance whose available bucket was never touched has no attribute yet: that is 0.
+        conditions.append(exact | item.available.does_not_exist() if commit.expect_available == 0 else exact)
     if commit.expect_last_earned is not None:
         conditions.append(item.last_earned_at == commit.expect_last_earned)
     fields = commit.fields
@@ -509,11 +512,15 @@ def _build(tx: _Tx, change: Commit) -> None:
             LoyaltyRedemptionItem.key.does_not_exist(),
         )
     if change.request is not None:
-        digest, request_hash, target = change.request
+        digest, request_hash, target, expires_at = change.request
         tx.put(
             "request",
             LoyaltyRequestItem(
-                account=account, key=f"request#{digest}", request_hash=request_hash, target=target
+                account=account,
+                key=f"request#{digest}",
+                request_hash=request_hash,
+                target=target,
+                expires_at=expires_at,
             ),
             LoyaltyRequestItem.key.does_not_exist(),
         )

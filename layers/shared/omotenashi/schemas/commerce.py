@@ -24,7 +24,7 @@ from pydantic import (
 
 from omotenashi.domain import CartStatus, Locale, OrderEventType
 from omotenashi.messaging.money import minor_units
-from omotenashi.schemas.common import Email, Identifier, ShortText, not_blank
+from omotenashi.schemas.common import Birthday, Email, Identifier, ShortText, not_blank
 
 MAX_ITEMS = 200
 MAX_AMOUNT = Decimal("1e12")  # far beyond any order; keeps stored numbers small and exact
@@ -79,7 +79,6 @@ def _event_time(value: datetime) -> datetime:
 EventTime = Annotated[AwareDatetime, AfterValidator(_event_time)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s]+$")]
-Birthday = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 
 
 def _in_currency(amount: Decimal | None, currency: str | None, field: str) -> Decimal | None:

@@ -17,6 +17,14 @@ def _email(value: str) -> str:
     return value
 
 
+def real_day(value: str) -> str:
+    """A day some year has (02-29 yes, 02-30 and 04-31 no)."""
+    month, day = (int(part) for part in value.split("-"))
+    if day > (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31):
+        raise ValueError("must be a day of the year (MM-DD)")
+    return value
+
+
 def not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
@@ -122,6 +130,10 @@ SourceHeaders = Annotated[
             "additionalProperties": {"type": "string", "maxLength": MAX_HEADER_VALUE},
         }
     ),
+]
+# A customer's birthday, "MM-DD" (the loyalty birthday bonus); 02-29 is celebrated on 02-28 in other years.
+Birthday = Annotated[
+    str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"), AfterValidator(real_day)
 ]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 

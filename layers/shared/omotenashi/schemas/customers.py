@@ -19,7 +19,7 @@ from pydantic import (
 
 from omotenashi import clock
 from omotenashi.domain import Locale
-from omotenashi.schemas.common import Email, ShortText, multi_line, not_blank, single_line
+from omotenashi.schemas.common import Birthday, Email, ShortText, multi_line, not_blank, single_line
 
 # A storefront's clock may run a little ahead of ours; more than this is a mistake, and a consent
 # dated in the future would outrank every withdrawal (an unsubscribe included) until that time.
@@ -75,6 +75,9 @@ class ConsentIn(BaseModel):
     )
     name: Annotated[ShortText, AfterValidator(not_blank)] | None = None
     locale: Locale | None = None
+    birthday: Birthday | None = Field(
+        default=None, description='"MM-DD": the loyalty birthday bonus (not part of the consent proof)'
+    )
 
 
 class ConsentEntryOut(BaseModel):

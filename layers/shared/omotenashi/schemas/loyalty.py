@@ -36,7 +36,6 @@ class RedemptionOut(BaseModel):
     points: int
     available: int = Field(description="Available points after the redemption.")
     order_id: str | None = None
-    status: Literal["active", "cancelled"] = "active"
 
 
 class RedemptionCancelOut(BaseModel):

@@ -39,6 +39,7 @@ from omotenashi.logic.loyalty.settings import LoyaltySettings, from_store
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import LoyaltyNoticeJob
 
+KEY_WINDOW = timedelta(hours=24)
 ATTEMPTS = 8  # concurrent changes of one account are rare; each retry re-reads
 
 
@@ -77,16 +78,29 @@ def _earns(entries: tuple[Entry, ...] | list[Entry]) -> bool:
     return any(e.kind in ledger.EARNING_KINDS and e.bucket == "available" and e.points > 0 for e in entries)
 
 
-def _expiry_timer(earned_at: datetime, settings: LoyaltySettings, time_zone: str) -> TimerWrite:
-    """After an earning: the warning (or the expiry itself) of the points' new expiry date."""
+def _expiry_timer(
+    earned_at: datetime | None, settings: LoyaltySettings, time_zone: str, now: datetime | None = None
+) -> TimerWrite:
+    """The expiry timer of points whose last earning was `earned_at`, set at `now` (an earning, or
+    points coming back: a cancelled redemption, a refund's return): the warning when it is still to
+    come; at once when the points came back inside the warning window; the expiry itself (at once
+    when its date has passed: returned points do not outlive the points they were)."""
+    now = now or earned_at
     expiry = tiers.expires_at(earned_at, settings, time_zone)
-    if expiry is None:
+    if expiry is None or now is None:
         return TimerWrite("expiry", None)
     warning = tiers.warning_at(expiry, settings)
     detail = clock.instant(expiry)
-    if warning is not None and warning > earned_at:
-        return TimerWrite("expiry", warning, "warn", detail)
-    return TimerWrite("expiry", expiry, "expire", detail)
+    if warning is not None and now < expiry:
+        return TimerWrite("expiry", max(warning, now), "warn", detail)
+    return TimerWrite("expiry", max(expiry, now), "expire", detail)
+
+
+def _comes_back(entries: tuple[Entry, ...] | list[Entry]) -> bool:
+    """Available points that come back without being an earning (they keep their expiry)."""
+    return any(
+        e.bucket == "available" and e.points > 0 and e.kind not in ledger.EARNING_KINDS for e in entries
+    )
 
 
 def _tier_timer(
@@ -110,7 +124,11 @@ def _birthday_timer(
 ) -> TimerWrite:
     if not birthday or settings.birthday_points <= 0:
         return TimerWrite("birthday", None)
-    return TimerWrite("birthday", tiers.next_birthday(birthday, now, time_zone), "birthday")
+    # From the start of today: a birthday learnt on the day (after 09:00) is celebrated at once; the
+    # year's entry keeps it to once.
+    return TimerWrite(
+        "birthday", tiers.next_birthday(birthday, tiers.start_of_day(now, time_zone), time_zone), "birthday"
+    )
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -122,8 +140,6 @@ def reconcile_order(
     """Apply what the order's stored events say to the customer's ledger (once). `confirm`: the
     confirmation timer runs (pending points become available if the return window is over)."""
     settings = from_store(store)
-    if not settings.enabled:
-        return "loyalty_off"
     for _ in range(ATTEMPTS):
         try:
             return _reconcile_once(store, settings, customer_id, order_id, confirm, profile)
@@ -142,7 +158,15 @@ def _reconcile_once(
     profile: Profile | None,
 ) -> str:
     facts = ledger.OrderFacts.from_history(order_id, order_data.history(store.store_id, order_id))
+    if facts.placed and facts.customer_id != customer_id:
+        # An event naming the customer another way (a guest's email for an id): the points are
+        # the placing customer's, once; the other identity only learns the profile.
+        if profile is not None:
+            note_profile(store, customer_id, profile)
+        customer_id, profile = facts.customer_id, None
     stored, held_or_none = loyalty_data.load(store.store_id, customer_id, order_id)
+    if not settings.enabled and held_or_none is None:
+        return "loyalty_off"  # no new earning; orders credited before go on to their end
     held = held_or_none or OrderPoints()
     account = stored or LoyaltyAccount(store.store_id, customer_id)
     now = clock.now()
@@ -176,6 +200,8 @@ def _reconcile_once(
     timers: list[TimerWrite] = []
     if earning:
         timers.append(_expiry_timer(now, settings, store.time_zone))
+    elif _comes_back(plan.entries):
+        timers.append(_expiry_timer(account.last_earned_at, settings, store.time_zone, now))
     if updated.spend_log != account.spend_log or updated.tier != account.tier:
         timers.append(_tier_timer(updated, now, settings, store.time_zone))
     if updated.birthday != account.birthday:
@@ -254,6 +280,15 @@ def _notify_tier(store: Store, customer_id: str, change: TierChange) -> None:
 # --- redemptions and adjustments -------------------------------------------------------------
 
 
+def _request(
+    idempotency_key: str | None, fingerprint: str, target: str, now: datetime
+) -> tuple[str, str, str, datetime] | None:
+    """The record of an Idempotency-Key, kept the contract's 24 hours."""
+    if idempotency_key is None:
+        return None
+    return _key_digest(idempotency_key), fingerprint, target, now + KEY_WINDOW
+
+
 def _key_digest(idempotency_key: str) -> str:
     return hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
 
@@ -275,7 +310,6 @@ def _redemption_answer(redemption: Redemption, replayed: bool) -> Answer:
         "points": redemption.points,
         "available": redemption.available_after,
         "order_id": redemption.order_id,
-        "status": redemption.state,
     }
     return Answer(201, body, replayed=replayed)
 
@@ -326,7 +360,7 @@ def redeem(
                     expect_available=available,  # the answer's balance is exact; a race re-reads
                     order_redeemed=(order_id, points) if order_id else None,
                     redemption=redemption,
-                    request=(_key_digest(idempotency_key), fingerprint, target) if idempotency_key else None,
+                    request=_request(idempotency_key, fingerprint, target, now),
                 )
             )
         except LoyaltyConflict as conflict:
@@ -362,6 +396,9 @@ def cancel_redemption(store: Store, customer_id: str, redemption_id: str) -> dic
         back, new_held = ledger.cancel_redemption(redemption.points, held if redemption.order_id else None)
         available_after = (account.available if account else 0) + back
         now = clock.now()
+        settings = from_store(store)
+        last_earned = account.last_earned_at if account else None
+        timers = [_expiry_timer(last_earned, settings, store.time_zone, now)] if back > 0 else []
         lines = []
         if back:
             entry = Entry(
@@ -381,6 +418,7 @@ def cancel_redemption(store: Store, customer_id: str, redemption_id: str) -> dic
                     lines=lines,
                     expect_available=account.available if account else None,
                     redemption_cancelled=(redemption_id, back, available_after),
+                    timers=timers,
                     order_after_cancel=(str(redemption.order_id), new_held)
                     if new_held is not None and held is not None
                     else None,
@@ -443,7 +481,7 @@ def adjust(
                     expect_available=available,
                     earned_at=now if earning else None,
                     entry_extra={entry_id: (fingerprint, available + points)},
-                    request=(_key_digest(idempotency_key), fingerprint, target) if idempotency_key else None,
+                    request=_request(idempotency_key, fingerprint, target, now),
                     timers=[_expiry_timer(now, settings, store.time_zone)] if earning else [],
                 )
             )

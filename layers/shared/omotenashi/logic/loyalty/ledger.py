@@ -47,7 +47,8 @@ class OrderFacts:
         refunds = {e.refund_id: e.refund_amount or Decimal(0) for e in events if e.type == "refunded"}
         return cls(
             order_id=order_id,
-            customer_id=events[0].customer_id if events else "",
+            # The order belongs to the customer who placed it (other events may name them otherwise).
+            customer_id=placed.customer_id if placed else events[0].customer_id if events else "",
             placed=placed is not None,
             placed_at=placed.occurred_at if placed else None,
             currency=placed.currency if placed else None,
@@ -149,7 +150,8 @@ def plan_order(
             entries.append(
                 Entry(f"order:{order_id}:confirm:in", "confirm", remaining, "available", order_id, reason)
             )
-    returned_target = share(held.redeemed, ratio)
+    # Before `placed`, a refund's share of the order is unknown (no base yet): nothing comes back.
+    returned_target = share(held.redeemed, ratio) if facts.placed or facts.cancelled else held.returned
     returned_delta = returned_target - held.returned
     if returned_delta:
         entries.append(
@@ -185,7 +187,8 @@ def cancel_redemption(points: int, held: OrderPoints | None) -> tuple[int, Order
     or cancellation of its order already gave back for it. Returns (points back, the order's record)."""
     if held is None:
         return points, None
-    ratio = taken_back_ratio(held.base, held.refunded, held.cancelled)
+    known = held.rate_percent is not None or held.cancelled  # placed (or cancelled): a known share
+    ratio = taken_back_ratio(held.base, held.refunded, held.cancelled) if known else Fraction(0)
     rest = held.redeemed - points
     returned = share(rest, ratio)
     back = points + returned - held.returned

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
+from omotenashi.dal.errors import DataAccessError
 from omotenashi.dal.loyalty import Commit, LoyaltyConflict, TimerWrite
 from omotenashi.domain import Entry, LedgerLine, LoyaltyAccount, Store, TierChange
 from omotenashi.logic.core import directory, jobs
@@ -32,21 +33,28 @@ LEASE = timedelta(hours=1)
 
 def run_sweep(now: datetime) -> int:
     stats = loyalty_data.SweepStats()
-    enqueued = 0
+    enqueued = failed = 0
     for due in loyalty_data.due_timers(now, stats):
         if not loyalty_data.lease_timer(due, now + LEASE):
             continue  # another sweep took it, or the account moved it meanwhile
-        jobs.enqueue(
-            LoyaltyTimerJob(
-                store_id=due.store_id,
-                customer_id=due.customer_id,
-                item_key=due.item_key,
-                due_kind=due.due_kind,
-                due_at=due.due_at,
-            )
+        job = LoyaltyTimerJob(
+            store_id=due.store_id,
+            customer_id=due.customer_id,
+            item_key=due.item_key,
+            due_kind=due.due_kind,
+            due_at=due.due_at,
         )
+        try:
+            jobs.enqueue(job)
+        except DataAccessError:
+            # The lease brings it back in an hour; the other due timers still go now.
+            failed += 1
+            continue
         enqueued += 1
     metrics.add_metric(name="LoyaltyTimersEnqueued", unit="Count", value=enqueued)
+    if failed:
+        metrics.add_metric(name="LoyaltyTimersEnqueueFailed", unit="Count", value=failed)
+        logger.warning("loyalty timers not enqueued: retried when their lease ends", extra={"failed": failed})
     logger.info("loyalty sweep", extra={"enqueued": enqueued, "items_read": stats.items_read})
     return enqueued
 
@@ -168,7 +176,7 @@ def _daily_tier(store: Store, settings: LoyaltySettings, customer_id: str) -> st
 def _birthday(store: Store, settings: LoyaltySettings, job: LoyaltyTimerJob) -> str:
     account = loyalty_data.get_account(store.store_id, job.customer_id)
     now = clock.now()
-    if account is None or not account.birthday or settings.birthday_points <= 0:
+    if account is None or not account.birthday or settings.birthday_points <= 0 or not settings.enabled:
         _retry(
             lambda: loyalty_data.commit(
                 Commit(store.store_id, job.customer_id, timers=[TimerWrite("birthday", None)])

@@ -37,15 +37,22 @@ def window_start(now: datetime, settings: LoyaltySettings) -> datetime:
     return add_months(now, -settings.tier_window_months)
 
 
+def _in_window(at: datetime, now: datetime, settings: LoyaltySettings) -> bool:
+    """An order counts from its confirmation until `tier_window_months` later (next_leaving)."""
+    return at <= now < add_months(at, settings.tier_window_months)
+
+
 def window_spend(log: SpendLog, now: datetime, settings: LoyaltySettings) -> Decimal:
-    start = window_start(now, settings)
-    return sum((amount for at, amount in log.values() if start < at <= now), Decimal(0))
+    return sum((amount for at, amount in log.values() if _in_window(at, now, settings)), Decimal(0))
 
 
 def prune(log: SpendLog, now: datetime, settings: LoyaltySettings) -> dict[str, tuple[datetime, Decimal]]:
     """The log without orders that left the window (or count for nothing)."""
-    start = window_start(now, settings)
-    return {order: (at, amount) for order, (at, amount) in log.items() if at > start and amount > 0}
+    return {
+        order: (at, amount)
+        for order, (at, amount) in log.items()
+        if amount > 0 and now < add_months(at, settings.tier_window_months)
+    }
 
 
 def tier_for(spend: Decimal, settings: LoyaltySettings) -> Tier:
@@ -89,6 +96,13 @@ def next_local_midnight(moment: datetime, time_zone: str) -> datetime:
     local = moment.astimezone(zone)
     day = local.date() + timedelta(days=1)
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def start_of_day(moment: datetime, time_zone: str) -> datetime:
+    """An instant just before the local day of `moment` began."""
+    zone = ZoneInfo(time_zone)
+    day = moment.astimezone(zone).date()
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
 
 
 def expires_at(last_earned_at: datetime | None, settings: LoyaltySettings, time_zone: str) -> datetime | None:

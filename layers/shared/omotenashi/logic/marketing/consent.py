@@ -22,6 +22,7 @@ from omotenashi.addresses import is_valid_email
 from omotenashi.dal import consent as consent_data
 from omotenashi.domain import ConsentEntry, Store
 from omotenashi.logic.core.errors import InvalidFields, NotFound
+from omotenashi.logic.loyalty import accounts
 from omotenashi.logic.marketing.consent_history import (
     UNSUBSCRIBE_SOURCE,
     UNSUBSCRIBE_WORDING,
@@ -64,6 +65,9 @@ def record(store: Store, customer_id: str, consent: ConsentIn) -> ConsentOut:
         locale=consent.locale,
     )
     consent_data.add_entry(store.store_id, entry, recorded_at=clock.now())
+    # The loyalty account learns the address (its emails), name, locale and birthday (the bonus).
+    profile = accounts.Profile(consent.email.lower(), consent.name, consent.locale, consent.birthday)
+    accounts.note_profile(store, key, profile)
     return to_view(_state_or_404(store.store_id, key))
 
 
