@@ -44,6 +44,9 @@ lint: $(STAMP)
 ## bench: print the benchmark figures
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+	$(PY) bench/loyalty_calls.py
+	$(PY) bench/loyalty_sweep.py
+	$(PY) bench/loyalty_load.py
 
 $(SAM):
 	@test -n "$(SAM_PYTHON)" || { echo "python3.12 is needed for sam build (set SAM_PYTHON)"; exit 1; }
