@@ -225,8 +225,9 @@ def get_entry(store_id: str, customer_id: str, entry_id: str) -> StoredEntry | N
     return StoredEntry(_line(item), item.request_hash, available)
 
 
-def get_request(store_id: str, customer_id: str, digest: str) -> tuple[str, str] | None:
-    """(request hash, target item key) of an Idempotency-Key used on this account."""
+def get_request(store_id: str, customer_id: str, digest: str, now: datetime) -> tuple[str, str] | None:
+    """(request hash, target item key) of an Idempotency-Key used on this account within its
+    window (TTL deletes late: an expired record counts as absent)."""
     bind()
     try:
         item = LoyaltyRequestItem.get(
@@ -236,6 +237,8 @@ def get_request(store_id: str, customer_id: str, digest: str) -> tuple[str, str]
         return None
     except PynamoDBException as error:
         raise StorageError("reading an idempotency record failed") from error
+    if item.expires_at is not None and item.expires_at <= now:
+        return None
     return item.request_hash, item.target
 
 
@@ -255,7 +258,12 @@ def ledger_page(
         }
     try:
         results = LedgerEntryItem.by_time.query(
-            account, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
+            account,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start,
+            page_size=limit,
+            consistent_read=True,  # a local index allows it: the page agrees with the balance
         )
         lines = [_line(item) for item in results]
         last = results.last_evaluated_key
@@ -317,8 +325,8 @@ class Commit:
     order_after_cancel: tuple[str, OrderPoints] | None = None  # a redemption DELETE's order record
     redemption: Redemption | None = None  # a new redemption
     redemption_cancelled: tuple[str, int, int] | None = None  # (id, points back, available after)
-    # (Idempotency-Key digest, request hash, target, when the key may be used afresh)
-    request: tuple[str, str, str, datetime] | None = None
+    # (Idempotency-Key digest, request hash, target, now, when the key may be used afresh)
+    request: tuple[str, str, str, datetime, datetime] | None = None
     entry_extra: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
     timers: list[TimerWrite] = field(default_factory=list)
 
@@ -505,7 +513,7 @@ def _build(tx: _Tx, change: Commit) -> None:
             LoyaltyRedemptionItem.key.does_not_exist(),
         )
     if change.request is not None:
-        digest, request_hash, target, expires_at = change.request
+        digest, request_hash, target, now, expires_at = change.request
         tx.put(
             "request",
             LoyaltyRequestItem(
@@ -515,7 +523,7 @@ def _build(tx: _Tx, change: Commit) -> None:
                 target=target,
                 expires_at=expires_at,
             ),
-            LoyaltyRequestItem.key.does_not_exist(),
+            LoyaltyRequestItem.key.does_not_exist() | (LoyaltyRequestItem.expires_at <= now),
         )
     if change.redemption_cancelled is not None:
         redemption_id, back, available_after = change.redemption_cancelled

@@ -87,7 +87,9 @@ def history(store_id: str, order_id: str) -> list[OrderEvent]:
     """Every stored event of the order (any order; the caller sorts)."""
     bind()
     try:
-        return [_to_domain(i) for i in OrderEventItem.query(_order_key(store_id, order_id))]
+        # Strongly consistent: the event worker reads right after storing the event it applies.
+        items = OrderEventItem.query(_order_key(store_id, order_id), consistent_read=True)
+        return [_to_domain(i) for i in items]
     except PynamoDBException as error:
         raise StorageError("reading an order failed") from error
 

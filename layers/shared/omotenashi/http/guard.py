@@ -230,7 +230,9 @@ def guard(
     try:
         store = authenticate(request)
     except AuthenticationFailed as refusal:
-        logger.info("request refused", extra={"reason": str(refusal), "path": request.path})
+        logger.info(
+            "request refused", extra={"reason": str(refusal), "path": _without_addresses(request.path)}
+        )
         return request, None, _unauthorized(str(refusal))
     except DataAccessError:
         logger.exception("store lookup failed")
@@ -261,3 +263,8 @@ def guard(
             ),
         )
     return request, store, None
+
+
+def _without_addresses(path: str) -> str:
+    """The path for a log line: a guest's customer id is an email address, never logged."""
+    return re.sub(r"[^/?&=]*(@|%40)[^/?&=]*", "<address>", path)

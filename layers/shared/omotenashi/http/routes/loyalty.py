@@ -3,6 +3,7 @@ adjustments (/v1/customers/{customer_id}/loyalty...)."""
 
 # No `from __future__ import annotations`: Powertools reads these annotations at run time.
 
+import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -13,6 +14,7 @@ from omotenashi.http.resolver import current_store
 from omotenashi.http.responses import idempotent_response
 from omotenashi.http.routes.customers import CustomerIdPath
 from omotenashi.http.routes.inquiries import IdempotencyKey
+from omotenashi.logic.core.errors import NotFound
 from omotenashi.logic.core.idempotency import request_fingerprint
 from omotenashi.logic.loyalty import accounts, views
 from omotenashi.logic.marketing.consent import customer_key
@@ -27,6 +29,7 @@ from omotenashi.schemas.loyalty import (
     RedemptionOut,
 )
 
+_ID = re.compile(r"^[\x21-\x7e]{1,255}$")  # RedemptionIn's Identifier
 _INSUFFICIENT = {
     409: answer(
         "insufficient_points: more than the available points (nothing was written); "
@@ -108,6 +111,8 @@ def router() -> Router:
         customer_id: CustomerIdPath,
         redemption_id: Annotated[str, Path(description="The redemption_id given when redeeming")],
     ) -> RedemptionCancelOut:
+        if not _ID.match(redemption_id):
+            raise NotFound("no such redemption")  # no redemption can have this id
         result = accounts.cancel_redemption(current_store(routes), customer_key(customer_id), redemption_id)
         return RedemptionCancelOut.model_validate(result)
 

@@ -14,8 +14,11 @@ transaction (dal/loyalty.commit), then enqueues the emails the change calls for.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
@@ -33,6 +36,12 @@ from omotenashi.schemas.jobs import LoyaltyNoticeJob
 
 KEY_WINDOW = timedelta(hours=24)
 ATTEMPTS = 8  # concurrent changes of one account are rare; each retry re-reads
+
+
+def backoff(attempt: int) -> None:
+    """A short, jittered pause before re-reading a contended account (so concurrent writers of
+    one customer spread out instead of colliding again)."""
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not secrets
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,7 @@ def _merged(account: LoyaltyAccount, profile: Profile | None) -> LoyaltyAccount:
     )
 
 
-def _rate(account: LoyaltyAccount, settings: LoyaltySettings) -> tiers.Decimal:
+def _rate(account: LoyaltyAccount, settings: LoyaltySettings) -> Decimal:
     tier = settings.tier(account.tier)
     return (tier or settings.tiers[0]).rate_percent
 
@@ -132,10 +141,11 @@ def reconcile_order(
     """Apply what the order's stored events say to the customer's ledger (once). `confirm`: the
     confirmation timer runs (pending points become available if the return window is over)."""
     settings = from_store(store)
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         try:
             return _reconcile_once(store, settings, customer_id, order_id, confirm, profile)
         except LoyaltyConflict as conflict:
+            backoff(attempt)
             metrics.add_metric(name="LoyaltyRetry", unit="Count", value=1)
             logger.info("loyalty change conflicted: retrying", extra={"part": conflict.what})
     raise ServiceUnavailable("the customer's points are changing; retry")
@@ -157,14 +167,13 @@ def _reconcile_once(
             note_profile(store, customer_id, profile)
         customer_id, profile = facts.customer_id, None
     stored, held_or_none = loyalty_data.load(store.store_id, customer_id, order_id)
-    if not settings.enabled and held_or_none is None:
-        return "loyalty_off"  # no new earning; orders credited before go on to their end
     held = held_or_none or OrderPoints()
     account = stored or LoyaltyAccount(store.store_id, customer_id)
     now = clock.now()
-    plan = ledger.plan_order(
-        facts, held, rate_percent=_rate(account, settings), settings=settings, now=now, confirm=confirm
-    )
+    # While the programme is off, an order first credited earns at 0 % (its rate stays 0 after);
+    # orders credited before go on to their end, and returns of redeemed points still apply.
+    rate = _rate(account, settings) if settings.enabled else Decimal(0)
+    plan = ledger.plan_order(facts, held, rate_percent=rate, settings=settings, now=now, confirm=confirm)
     # The account's fields: the order's spend in the log, the tier (upgrades at once), the profile.
     spend_log = dict(account.spend_log)
     if plan.held.confirmed_at is not None and plan.held.spend > 0:
@@ -172,8 +181,11 @@ def _reconcile_once(
     else:
         spend_log.pop(order_id, None)
     spend_log = tiers.prune(spend_log, now, settings)
-    tier = tiers.upgraded(
-        account.tier, tiers.window_spend(spend_log, now, settings), settings, has_order=facts.placed
+    spend = tiers.window_spend(spend_log, now, settings)
+    tier = (
+        tiers.upgraded(account.tier, spend, settings, has_order=facts.placed)
+        if settings.enabled
+        else account.tier
     )
     updated = replace(_merged(account, profile), spend_log=spend_log, tier=tier)
     if tier != account.tier:
@@ -194,7 +206,8 @@ def _reconcile_once(
         timers.append(_expiry_timer(now, settings, store.time_zone))
     elif _comes_back(plan.entries):
         timers.append(_expiry_timer(account.last_earned_at, settings, store.time_zone, now))
-    if updated.spend_log != account.spend_log or updated.tier != account.tier:
+    above_first = settings.rank(updated.tier) > 0 or settings.rank(account.tier) > 0
+    if above_first and (updated.spend_log != account.spend_log or updated.tier != account.tier):
         timers.append(_tier_timer(updated, now, settings, store.time_zone))
     if updated.birthday != account.birthday:
         timers.append(_birthday_timer(updated.birthday, now, settings, store.time_zone))
@@ -274,11 +287,11 @@ def _notify_tier(store: Store, customer_id: str, change: TierChange) -> None:
 
 def _request(
     idempotency_key: str | None, fingerprint: str, target: str, now: datetime
-) -> tuple[str, str, str, datetime] | None:
+) -> tuple[str, str, str, datetime, datetime] | None:
     """The record of an Idempotency-Key, kept the contract's 24 hours."""
     if idempotency_key is None:
         return None
-    return _key_digest(idempotency_key), fingerprint, target, now + KEY_WINDOW
+    return _key_digest(idempotency_key), fingerprint, target, now, now + KEY_WINDOW
 
 
 def _key_digest(idempotency_key: str) -> str:
@@ -291,7 +304,7 @@ def _check_key(
     """An Idempotency-Key used before on this account for another body (or another target) is 409."""
     if idempotency_key is None:
         return
-    found = loyalty_data.get_request(store.store_id, customer_id, _key_digest(idempotency_key))
+    found = loyalty_data.get_request(store.store_id, customer_id, _key_digest(idempotency_key), clock.now())
     if found is not None and (found[0] != fingerprint or found[1] != target):
         raise IdempotencyConflict("this Idempotency-Key was used with a different body")
 
@@ -318,12 +331,14 @@ def redeem(
     """Take `points` from the available balance (201), or 409 insufficient_points with nothing
     written. A repeat of the same redemption id answers as the first did."""
     target = f"redemption#{redemption_id}"
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         _check_key(store, customer_id, idempotency_key, fingerprint, target)
         existing = loyalty_data.get_redemption(store.store_id, customer_id, redemption_id)
         if existing is not None:
             if existing.request_hash != fingerprint:
                 raise IdempotencyConflict("this redemption_id was used with a different body")
+            if existing.order_id and existing.state == "active":
+                _settle_order_after_redemption(store, customer_id, existing.order_id)  # a retry finishes it
             return _redemption_answer(existing, replayed=True)
         account = loyalty_data.get_account(store.store_id, customer_id)
         available = account.available if account else 0
@@ -356,6 +371,7 @@ def redeem(
                 )
             )
         except LoyaltyConflict as conflict:
+            backoff(attempt)
             metrics.add_metric(name="LoyaltyRetry", unit="Count", value=1)
             logger.info("redemption conflicted: retrying", extra={"part": conflict.what})
             continue
@@ -376,7 +392,7 @@ def _settle_order_after_redemption(store: Store, customer_id: str, order_id: str
 def cancel_redemption(store: Store, customer_id: str, redemption_id: str) -> dict[str, object]:
     """DELETE: the redemption's points come back, once (less what a refund of its order already
     gave back for it). A repeat answers as the first did; an unknown id is 404."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         redemption = loyalty_data.get_redemption(store.store_id, customer_id, redemption_id)
         if redemption is None:
             raise NotFound("no such redemption")
@@ -417,6 +433,7 @@ def cancel_redemption(store: Store, customer_id: str, redemption_id: str) -> dic
                 )
             )
         except LoyaltyConflict as conflict:
+            backoff(attempt)
             logger.info("redemption cancel conflicted: retrying", extra={"part": conflict.what})
             continue
         metrics.add_metric(name="LoyaltyRedemptionCancelled", unit="Count", value=1)
@@ -448,7 +465,7 @@ def adjust(
     entry_id = f"adjust:{adjustment_id}"
     target = f"entry#{entry_id}"
     settings = from_store(store)
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         _check_key(store, customer_id, idempotency_key, fingerprint, target)
         existing = loyalty_data.get_entry(store.store_id, customer_id, entry_id)
         if existing is not None:
@@ -478,6 +495,7 @@ def adjust(
                 )
             )
         except LoyaltyConflict as conflict:
+            backoff(attempt)
             logger.info("adjustment conflicted: retrying", extra={"part": conflict.what})
             continue
         metrics.add_metric(name="LoyaltyAdjusted", unit="Count", value=1)
@@ -500,7 +518,7 @@ def credit_bonus(
     """Credit available bonus points once per `entry_id` (birthday, review and survey rewards).
     False: credited before."""
     settings = from_store(store)
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         if loyalty_data.get_entry(store.store_id, customer_id, entry_id) is not None:
             return False
         now = clock.now()
@@ -517,6 +535,7 @@ def credit_bonus(
                 )
             )
         except LoyaltyConflict as conflict:
+            backoff(attempt)
             if conflict.what == "entry":
                 return False
             continue
@@ -529,7 +548,7 @@ def note_profile(store: Store, customer_id: str, profile: Profile) -> None:
     """Remember what an event (a cart, consent) says about the customer: the birthday starts its
     yearly timer. Writes only when something changed."""
     settings = from_store(store)
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         account = loyalty_data.get_account(store.store_id, customer_id) or LoyaltyAccount(
             store.store_id, customer_id
         )
@@ -550,5 +569,6 @@ def note_profile(store: Store, customer_id: str, profile: Profile) -> None:
             )
             return
         except LoyaltyConflict:
+            backoff(attempt)
             continue
     raise ServiceUnavailable("the customer's points are changing; retry")

@@ -133,10 +133,10 @@ def deliver_birthday(job: BirthdayBonusJob) -> str:
     reference = f"birthday#{_customer_ref(job.customer_id)}#{job.year}"
     account = loyalty_data.get_account(store.store_id, job.customer_id)
     settings = marketing_settings(store)
-    if account is None or not account.email:
-        return send.skip(store.store_id, job.customer_id, "birthday_bonus", reference, "no_email")
-    if settings is None:
-        return send.skip(store.store_id, job.customer_id, "birthday_bonus", reference, "not_configured")
+    if account is None or not account.email or settings is None:
+        schedule.birthday_email_done(store.store_id, job.customer_id)  # nothing deferred stays behind
+        reason = "not_configured" if settings is None else "no_email"
+        return send.skip(store.store_id, job.customer_id, "birthday_bonus", reference, reason)
     locale = account.locale or store.default_locale
     loyalty = from_store(store)
     outcome = send.marketing_email(

@@ -14,6 +14,7 @@ re-reads the account and is idempotent, so a job delivered twice changes nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from omotenashi import clock
@@ -81,12 +82,13 @@ def run(job: LoyaltyTimerJob) -> str:
     return "unknown"
 
 
-def _retry(step: object) -> str:
-    for _ in range(accounts.ATTEMPTS):
+def _retry(step: Callable[[], str]) -> str:
+    for attempt in range(accounts.ATTEMPTS):
         try:
-            return step()  # type: ignore[operator]
+            return step()
         except LoyaltyConflict as conflict:
             logger.info("loyalty timer conflicted: retrying", extra={"part": conflict.what})
+            accounts.backoff(attempt)
     raise ServiceUnavailable("the customer's points are changing; retry")
 
 
@@ -103,9 +105,10 @@ def _expiry(store: Store, settings: LoyaltySettings, customer_id: str) -> str:
         points = max(0, account.available)
         lines = []
         if points:
-            entry = Entry(
-                f"expire:{clock.instant(expiry)}", "expire", -points, "available", None, "points expired"
-            )
+            # One expiry date may expire twice: points that came back after the first run keep the
+            # date; the balance and last-earning conditions keep each run to once.
+            entry_id = f"expire:{clock.instant(expiry)}:{clock.instant(now)}"
+            entry = Entry(entry_id, "expire", -points, "available", None, "points expired")
             lines.append(LedgerLine(entry, now))
         loyalty_data.commit(
             Commit(
@@ -171,19 +174,28 @@ def _daily_tier(store: Store, settings: LoyaltySettings, customer_id: str) -> st
         accounts._notify_tier(store, customer_id, updated.last_tier_change)
         metrics.add_metric(name="LoyaltyTierDowngraded", unit="Count", value=1)
         return "downgraded"
+    last = account.last_tier_change
+    if last is not None and last.cause == "daily" and last.at >= now - timedelta(days=1):
+        accounts._notify_tier(store, customer_id, last)  # a retry after the change: its email, once
     return "unchanged"
 
 
 def _birthday(store: Store, settings: LoyaltySettings, job: LoyaltyTimerJob) -> str:
     account = loyalty_data.get_account(store.store_id, job.customer_id)
     now = clock.now()
-    if account is None or not account.birthday or settings.birthday_points <= 0 or not settings.enabled:
+    if account is None or not account.birthday:
         _retry(
-            lambda: loyalty_data.commit(
-                Commit(store.store_id, job.customer_id, timers=[TimerWrite("birthday", None)])
-            )
+            lambda: _commit(Commit(store.store_id, job.customer_id, timers=[TimerWrite("birthday", None)]))
         )
         return "no_birthday"
+    if settings.birthday_points <= 0 or not settings.enabled:
+        # Off for now: the timer moves to next year's birthday (it comes back on with the setting).
+        later = tiers.next_birthday(
+            account.birthday, max(now, clock.parse_instant(job.due_at)), store.time_zone
+        )
+        timer = TimerWrite("birthday", later, "birthday")
+        _retry(lambda: _commit(Commit(store.store_id, job.customer_id, timers=[timer])))
+        return "birthday_bonus_off"
     year = tiers.birthday_year(clock.parse_instant(job.due_at), store.time_zone)
     points = settings.birthday_points
     credited = accounts.credit_bonus(
@@ -212,6 +224,11 @@ def _birthday_email_again(store: Store, settings: LoyaltySettings, job: LoyaltyT
         )
     )
     return "enqueued"
+
+
+def _commit(change: Commit) -> str:
+    loyalty_data.commit(change)
+    return "written"
 
 
 def defer_birthday_email(store_id: str, customer_id: str, year: int, until: datetime) -> None:

@@ -57,7 +57,7 @@ def _valid_cursor(cursor: str | None) -> str | None:
         position = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
         if isinstance(position, list) and len(position) == 2 and all(isinstance(p, str) for p in position):
             return cursor
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         pass
     raise InvalidFields(cursor="is not a cursor this API gave out")
 
