@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 for extra in (ROOT / "layers" / "shared", ROOT / "layers" / "local", ROOT):
@@ -28,6 +29,21 @@ def fake_aws_environment() -> None:
         POWERTOOLS_METRICS_DISABLED="true",
         OMOTENASHI_LOG_LEVEL="ERROR",
     )
+
+
+def index_entries(client: Any, table: str, index: str, shard_attribute: str, shards: int) -> int:
+    """How many items a sharded sparse index holds (COUNT queries, one shard at a time)."""
+    total = 0
+    for shard in (f"s{n}" for n in range(shards)):
+        pages = client.get_paginator("query").paginate(
+            TableName=table,
+            IndexName=index,
+            KeyConditionExpression=f"{shard_attribute} = :s",
+            ExpressionAttributeValues={":s": {"S": shard}},
+            Select="COUNT",
+        )
+        total += sum(page["Count"] for page in pages)
+    return total
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _common import fake_aws_environment
+from _common import index_entries as count_index_entries
 from sla_sweep import item_size, read_units
 
 DUE = 100
@@ -254,17 +255,7 @@ def main() -> None:
                     batch.put_item(Item=item)
 
         def index_entries() -> int:
-            total = 0
-            for shard in (f"s{n}" for n in range(loyalty_data.DUE_SHARDS)):
-                pages = client.get_paginator("query").paginate(
-                    TableName=table,
-                    IndexName=INDEX,
-                    KeyConditionExpression="due_shard = :s",
-                    ExpressionAttributeValues={":s": {"S": shard}},
-                    Select="COUNT",
-                )
-                total += sum(page["Count"] for page in pages)
-            return total
+            return count_index_entries(client, table, INDEX, "due_shard", loyalty_data.DUE_SHARDS)
 
         def run(label: str) -> Run:
             with sweep_stats() as stats, index_queries(projected) as pages:

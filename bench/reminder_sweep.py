@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _common import fake_aws_environment
+from _common import index_entries as count_index_entries
 from sla_sweep import item_size, read_units
 
 DUE = 100
@@ -246,17 +247,7 @@ def main() -> None:
                     )
 
         def index_entries() -> int:
-            total = 0
-            for shard in (f"s{n}" for n in range(cart_data.REMINDER_SHARDS)):
-                pages = client.get_paginator("query").paginate(
-                    TableName=table,
-                    IndexName=INDEX,
-                    KeyConditionExpression="reminder_shard = :s",
-                    ExpressionAttributeValues={":s": {"S": shard}},
-                    Select="COUNT",
-                )
-                total += sum(page["Count"] for page in pages)
-            return total
+            return count_index_entries(client, table, INDEX, "reminder_shard", cart_data.REMINDER_SHARDS)
 
         def measure(label: str) -> tuple[float, int, int, float]:
             stats = cart_data.SweepStats()

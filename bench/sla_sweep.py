@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from _common import fake_aws_environment
+from _common import index_entries as count_index_entries
 
 DUE = 100
 BACKGROUND = int(os.environ.get("BENCH_BACKGROUND", "100000"))
@@ -174,17 +175,7 @@ def main() -> None:
             }
 
         def index_entries() -> int:
-            total = 0
-            for shard in (f"s{n}" for n in range(inquiry_data.ALERT_SHARDS)):
-                pages = client.get_paginator("query").paginate(
-                    TableName=table,
-                    IndexName=INDEX,
-                    KeyConditionExpression="alert_shard = :s",
-                    ExpressionAttributeValues={":s": {"S": shard}},
-                    Select="COUNT",
-                )
-                total += sum(page["Count"] for page in pages)
-            return total
+            return count_index_entries(client, table, INDEX, "alert_shard", inquiry_data.ALERT_SHARDS)
 
         def measure(label: str) -> Sweep:
             stats = alerts.SweepStats()

@@ -123,3 +123,95 @@ def test_a_change_between_read_and_write_is_retried_and_the_answer_stays_exact(s
     assert sorted(e["points"] for e in entries if e["reason"] in ("rival", "redeemed")) == [-50, -30, -10, -5]
     assert not [e for e in entries if e["entry_id"] in ("redeem:rd-2", "adjust:adj-1")]
     assert audit(stack)["available"] == 5
+
+
+def test_twenty_lambdas_redeeming_at_once_against_moto_take_exactly_what_the_balance_covers(stack):
+    """As many Lambda instances as threads: the logic runs truly concurrently (no invocation lock),
+    each in its own thread, against the same moto tables; only the ledger's conditions decide."""
+    from omotenashi.logic.core import directory
+    from omotenashi.logic.core.errors import InsufficientPoints
+    from omotenashi.logic.loyalty import accounts
+
+    start_at()
+    store = directory.require("demo")
+    for round_ in range(3):
+        customer = f"c-race-{round_}"
+        accounts.adjust(store, customer, "seed", 100, "seed", "staff", "seed", None)
+
+        def one(n: int, customer: str = customer) -> str:
+            try:
+                accounts.redeem(store, customer, f"rd-{n}", 20, None, f"rd-{n}", None)
+                return "201"
+            except InsufficientPoints:
+                return "409"
+
+        outcomes = Counter(at_once([lambda n=n: one(n) for n in range(THREADS)]))
+        assert outcomes == Counter({"201": 5, "409": 15}), outcomes
+        account = loyalty_data.get_account("demo", customer)
+        lines = loyalty_data.all_lines("demo", customer)
+        assert account is not None and account.available == 0
+        assert sum(line.entry.points for line in lines if line.entry.bucket == "available") == 0
+
+
+def test_redemptions_racing_refunds_of_their_order_keep_the_books(stack):
+    """Redemptions naming an order, and the order's refunds applied by other instances, at once:
+    whatever the interleaving, the books balance and no more comes back than was redeemed."""
+    from omotenashi.logic.commerce import orders
+    from omotenashi.logic.core import directory
+    from omotenashi.logic.core.errors import InsufficientPoints
+    from omotenashi.logic.loyalty import accounts
+    from omotenashi.schemas.commerce import OrderEventIn
+
+    start_at()
+    store = directory.require("demo")
+    accounts.adjust(store, "c-123", "seed", 1000, "seed", "staff", "seed", None)
+    placed = {
+        "order_id": "o-r",
+        "type": "placed",
+        "customer": {"id": "c-123"},
+        "items": [{"sku": "A", "name": "a", "quantity": 1, "unit_price": "10000"}],
+        "currency": "JPY",
+        "total": "10000",
+        "occurred_at": "2026-11-22T02:00:00Z",
+    }
+    orders.apply_order_event("demo", OrderEventIn.model_validate(placed))
+    accounts.reconcile_order(store, "c-123", "o-r")
+
+    def redemption(n: int):
+        def go() -> str:
+            try:
+                accounts.redeem(store, "c-123", f"rd-{n}", 50, "o-r", f"rd-{n}", None)
+                return "redeemed"
+            except InsufficientPoints:
+                return "refused"
+
+        return go
+
+    def refund(n: int):
+        def go() -> str:
+            event = {
+                "order_id": "o-r",
+                "type": "refunded",
+                "customer": {"id": "c-123"},
+                "refund_id": f"r{n}",
+                "refund_amount": "1000",
+                "currency": "JPY",
+                "occurred_at": "2026-11-23T02:00:00Z",
+            }
+            orders.apply_order_event("demo", OrderEventIn.model_validate(event))
+            accounts.reconcile_order(store, "c-123", "o-r")
+            return "refunded"
+
+        return go
+
+    outcomes = Counter(at_once([redemption(n) for n in range(10)] + [refund(n) for n in range(5)]))
+    assert outcomes["refunded"] == 5 and outcomes["redeemed"] == 10, outcomes
+    accounts.reconcile_order(store, "c-123", "o-r")  # settle: whatever raced, the order is reconciled
+    lines = loyalty_data.all_lines("demo", "c-123")
+    account = loyalty_data.get_account("demo", "c-123")
+    assert account is not None
+    assert account.available == sum(line.entry.points for line in lines if line.entry.bucket == "available")
+    assert account.pending == sum(line.entry.points for line in lines if line.entry.bucket == "pending")
+    back = sum(line.entry.points for line in lines if line.entry.kind == "redemption_return")
+    assert back == 500 * 5000 // 10000  # half the order refunded: half of the 500 redeemed points
+    assert account.pending == 100 - 100 * 5000 // 10000

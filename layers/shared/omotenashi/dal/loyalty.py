@@ -22,12 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from omotenashi.clock import instant, parse_instant
@@ -150,27 +151,29 @@ def _future(future: Any) -> Any:
         return None
 
 
-def get_account(store_id: str, customer_id: str) -> LoyaltyAccount | None:
+_ModelT = TypeVar("_ModelT", bound=Model)
+
+
+def _get(model: type[_ModelT], store_id: str, customer_id: str, key: str, what: str) -> _ModelT | None:
+    """One item of a customer's partition, strongly consistent; None when absent."""
     bind()
     try:
-        item = LoyaltyBalanceItem.get(account_key(store_id, customer_id), BALANCE, consistent_read=True)
+        return model.get(account_key(store_id, customer_id), key, consistent_read=True)
     except DoesNotExist:
         return None
     except PynamoDBException as error:
-        raise StorageError("reading a loyalty balance failed") from error
+        raise StorageError(f"reading {what} failed") from error
+
+
+def get_account(store_id: str, customer_id: str) -> LoyaltyAccount | None:
+    item = _get(LoyaltyBalanceItem, store_id, customer_id, BALANCE, "a loyalty balance")
     return _account(store_id, customer_id, item)
 
 
 def get_redemption(store_id: str, customer_id: str, redemption_id: str) -> Redemption | None:
-    bind()
-    try:
-        item = LoyaltyRedemptionItem.get(
-            account_key(store_id, customer_id), f"redemption#{redemption_id}", consistent_read=True
-        )
-    except DoesNotExist:
+    item = _get(LoyaltyRedemptionItem, store_id, customer_id, f"redemption#{redemption_id}", "a redemption")
+    if item is None:
         return None
-    except PynamoDBException as error:
-        raise StorageError("reading a redemption failed") from error
     return Redemption(
         store_id=store_id,
         customer_id=customer_id,
@@ -212,15 +215,9 @@ def _line(item: LedgerEntryItem) -> LedgerLine:
 
 
 def get_entry(store_id: str, customer_id: str, entry_id: str) -> StoredEntry | None:
-    bind()
-    try:
-        item = LedgerEntryItem.get(
-            account_key(store_id, customer_id), f"entry#{entry_id}", consistent_read=True
-        )
-    except DoesNotExist:
+    item = _get(LedgerEntryItem, store_id, customer_id, f"entry#{entry_id}", "a ledger entry")
+    if item is None:
         return None
-    except PynamoDBException as error:
-        raise StorageError("reading a ledger entry failed") from error
     available = None if item.available_after is None else int(item.available_after)
     return StoredEntry(_line(item), item.request_hash, available)
 
@@ -228,15 +225,9 @@ def get_entry(store_id: str, customer_id: str, entry_id: str) -> StoredEntry | N
 def get_request(store_id: str, customer_id: str, digest: str, now: datetime) -> tuple[str, str] | None:
     """(request hash, target item key) of an Idempotency-Key used on this account within its
     window (TTL deletes late: an expired record counts as absent)."""
-    bind()
-    try:
-        item = LoyaltyRequestItem.get(
-            account_key(store_id, customer_id), f"request#{digest}", consistent_read=True
-        )
-    except DoesNotExist:
+    item = _get(LoyaltyRequestItem, store_id, customer_id, f"request#{digest}", "an idempotency record")
+    if item is None:
         return None
-    except PynamoDBException as error:
-        raise StorageError("reading an idempotency record failed") from error
     if item.expires_at is not None and item.expires_at <= now:
         return None
     return item.request_hash, item.target
@@ -651,11 +642,7 @@ def lease_timer(timer: DueTimer, until: datetime) -> bool:
 
 def get_timer(store_id: str, customer_id: str, name: str) -> tuple[str | None, str | None, str | None]:
     """(due_at, due_kind, detail) of a timer, or Nones."""
-    bind()
-    try:
-        item = LoyaltyTimerItem.get(account_key(store_id, customer_id), f"timer#{name}", consistent_read=True)
-    except DoesNotExist:
+    item = _get(LoyaltyTimerItem, store_id, customer_id, f"timer#{name}", "a loyalty timer")
+    if item is None:
         return None, None, None
-    except PynamoDBException as error:
-        raise StorageError("reading a loyalty timer failed") from error
     return item.due_at, item.due_kind, item.detail

@@ -35,7 +35,7 @@ from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import LoyaltyNoticeJob
 
 KEY_WINDOW = timedelta(hours=24)
-ATTEMPTS = 8  # concurrent changes of one account are rare; each retry re-reads
+ATTEMPTS = 16  # concurrent changes of one account are rare; each retry re-reads after a jittered pause
 
 
 def backoff(attempt: int) -> None:
