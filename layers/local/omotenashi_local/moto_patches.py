@@ -1,6 +1,12 @@
-"""One change to the embedded moto, for the local stack and the tests (never deployed).
+"""Two changes to the embedded moto, for the local stack and the tests (never deployed).
 
-moto's TransactWriteItems backs up every table it touches with `copy.deepcopy(table)` before
+1. Isolation. moto's DynamoDB backend has no lock: a transaction applies its items one by one and,
+   when a condition fails, restores what it saw before, so a concurrent write (or transaction)
+   landing in between is undone or read half-applied. DynamoDB transactions are serializable
+   against other writes; here every data operation of the backend holds one process-wide lock
+   (re-entrant: a transaction calls the item operations), which gives the same guarantee.
+
+2. Cost. moto's TransactWriteItems backs up every table it touches with `copy.deepcopy(table)` before
 applying, once per item of the transaction, to roll back on a failed condition. A loyalty change is
 one transaction of several items on the ledger table, so each costs copies of the whole table: time
 and memory grow with the ledger (a 2,000-event load run of the local stack reached 20 GB). DynamoDB
@@ -42,7 +48,8 @@ def apply() -> None:
         return
     import moto.dynamodb.models as models
 
-    original = models.DynamoDBBackend.transact_write_items
+    backend = models.DynamoDBBackend
+    original = backend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         snapshots = _snapshot(self, transact_items)
@@ -56,8 +63,31 @@ def apply() -> None:
             _in_transaction.active = False
 
     models.copy = _CopyForTransactions()  # type: ignore[assignment]
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    for name in _DATA_OPERATIONS:
+        setattr(backend, name, _locked(getattr(backend, name)))
     _applied = True
+
+
+_DATA_OPERATIONS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "transact_write_items",
+)
+_backend_lock = threading.RLock()
+
+
+def _locked(operation: Any) -> Any:
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _backend_lock:
+            return operation(self, *args, **kwargs)
+
+    locked.__name__ = operation.__name__
+    return locked
 
 
 def _key(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
