@@ -560,7 +560,7 @@ def test_the_api_may_clear_the_timers_its_ledger_transactions_delete(transformed
     """A positive adjustment in a store whose points never expire ("expiry": null) clears the
     expiry timer in its transaction (accounts.adjust -> _expiry_timer -> TimerWrite("expiry",
     None) -> a Delete item of TransactWriteItems); so may a redemption naming a refunded order
-    (_settle_order_after_redemption -> reconcile_order -> _tier_timer). Without DeleteItem the
+    (_settle_order_after_redemption -> reconcile_order -> tier_timer). Without DeleteItem the
     whole transaction is denied."""
     from datetime import UTC, datetime
 

@@ -104,7 +104,7 @@ def _comes_back(entries: tuple[Entry, ...] | list[Entry]) -> bool:
     )
 
 
-def _tier_timer(
+def tier_timer(
     account: LoyaltyAccount, now: datetime, settings: LoyaltySettings, time_zone: str
 ) -> TimerWrite:
     """The daily run's next look at the tier: tomorrow's start when spend already fell below the
@@ -208,7 +208,7 @@ def _reconcile_once(
         timers.append(_expiry_timer(account.last_earned_at, settings, store.time_zone, now))
     above_first = settings.rank(updated.tier) > 0 or settings.rank(account.tier) > 0
     if above_first and (updated.spend_log != account.spend_log or updated.tier != account.tier):
-        timers.append(_tier_timer(updated, now, settings, store.time_zone))
+        timers.append(tier_timer(updated, now, settings, store.time_zone))
     if updated.birthday != account.birthday:
         timers.append(_birthday_timer(updated.birthday, now, settings, store.time_zone))
     expiry = tiers.expires_at(now, settings, store.time_zone) if earning else None
@@ -235,7 +235,7 @@ def _reconcile_once(
     if plan.confirmed_now:
         _notify_earned(store, settings, customer_id, order_id, plan.held.remaining)
     if updated.tier != account.tier and updated.last_tier_change is not None:
-        _notify_tier(store, customer_id, updated.last_tier_change)
+        notify_tier(store, customer_id, updated.last_tier_change)
     return "applied"
 
 
@@ -247,7 +247,7 @@ def _notices_again(
     recent = clock.now() - timedelta(days=1)
     change = account.last_tier_change
     if change is not None and change.cause == f"order:{order_id}" and change.at >= recent:
-        _notify_tier(store, account.customer_id, change)
+        notify_tier(store, account.customer_id, change)
     if held.confirmed_at is not None and held.confirmed_at >= recent:
         _notify_earned(store, settings, account.customer_id, order_id, held.remaining)
 
@@ -269,7 +269,7 @@ def _notify_earned(
     )
 
 
-def _notify_tier(store: Store, customer_id: str, change: TierChange) -> None:
+def notify_tier(store: Store, customer_id: str, change: TierChange) -> None:
     jobs.enqueue(
         LoyaltyNoticeJob(
             store_id=store.store_id,

@@ -167,16 +167,16 @@ def _daily_tier(store: Store, settings: LoyaltySettings, customer_id: str) -> st
             store.store_id,
             customer_id,
             fields=updated if (changed or log != account.spend_log) else None,
-            timers=[accounts._tier_timer(updated, now, settings, store.time_zone)],
+            timers=[accounts.tier_timer(updated, now, settings, store.time_zone)],
         )
     )
     if changed and updated.last_tier_change is not None:
-        accounts._notify_tier(store, customer_id, updated.last_tier_change)
+        accounts.notify_tier(store, customer_id, updated.last_tier_change)
         metrics.add_metric(name="LoyaltyTierDowngraded", unit="Count", value=1)
         return "downgraded"
     last = account.last_tier_change
     if last is not None and last.cause == "daily" and last.at >= now - timedelta(days=1):
-        accounts._notify_tier(store, customer_id, last)  # a retry after the change: its email, once
+        accounts.notify_tier(store, customer_id, last)  # a retry after the change: its email, once
     return "unchanged"
 
 
