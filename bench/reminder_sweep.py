@@ -253,7 +253,7 @@ def main() -> None:
             stats = cart_data.SweepStats()
             with index_pages(projected) as pages:
                 started = time.perf_counter()
-                count = sum(1 for _ in cart_data.due_reminders(NOW, stats))
+                count = sum(1 for _ in cart_data.due(NOW, stats))
                 elapsed = time.perf_counter() - started
             units = read_units(pages)
             print(
@@ -296,7 +296,7 @@ def main() -> None:
         print(f"full sweep run (cart_reminders.run_sweep): enqueued {enqueued} in {full:.1f} s on moto")
         assert enqueued == DUE, enqueued
         # Each due cart moved on to its step 2 (due tomorrow): a second sweep finds nothing.
-        assert sum(1 for _ in cart_data.due_reminders(NOW, cart_data.SweepStats())) == 0
+        assert sum(1 for _ in cart_data.due(NOW, cart_data.SweepStats())) == 0
         print(
             f"capacity (estimate; moto reports none): {alone[0]:.1f} RCU alone, {loaded[0]:.1f} RCU beside "
             f"{BACKGROUND:,} idle/finished carts; items read {alone[1]} and {loaded[1]} (goal: equal)"

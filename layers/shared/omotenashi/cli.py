@@ -258,23 +258,35 @@ def cmd_set_policy(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_set_marketing(args: argparse.Namespace) -> int:
-    from omotenashi.logic.core.store_admin import set_marketing
+# The settings documents a store keeps (stores set-<name>): the store_admin function that validates
+# and stores one, the Store attribute it lands on, what it sets, and where it is documented.
+SETTINGS_DOCUMENTS = {
+    "marketing": (
+        "set_marketing",
+        "postal address, contact, quiet hours, cap, cart reminders",
+        "docs/marketing.md",
+    ),
+    "loyalty": (
+        "set_loyalty",
+        "points rates, tiers, return window, expiry, birthday bonus",
+        "docs/loyalty.md",
+    ),
+    "reviews": (
+        "set_reviews",
+        "review request timing, review link, review and survey rewards",
+        "docs/reviews.md",
+    ),
+}
 
-    store = _change_store(args, set_marketing, _json_file(args.file))
+
+def cmd_set_document(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core import store_admin
+
+    change = getattr(store_admin, SETTINGS_DOCUMENTS[args.document][0])
+    store = _change_store(args, change, _json_file(args.file))
     if store is None:
         return int(args.exit_code)
-    _print({"store_id": store.store_id, "marketing": store.marketing})
-    return 0
-
-
-def cmd_set_loyalty(args: argparse.Namespace) -> int:
-    from omotenashi.logic.core.store_admin import set_loyalty
-
-    store = _change_store(args, set_loyalty, _json_file(args.file))
-    if store is None:
-        return int(args.exit_code)
-    _print({"store_id": store.store_id, "loyalty": store.loyalty})
+    _print({"store_id": store.store_id, args.document: getattr(store, args.document)})
     return 0
 
 
@@ -430,25 +442,14 @@ def build_parser() -> argparse.ArgumentParser:
     table_options(policy)
     policy.set_defaults(func=cmd_set_policy)
 
-    marketing = stores.add_parser(
-        "set-marketing",
-        parents=[common],
-        help="set the marketing settings (postal address, contact, quiet hours, cap, cart reminders)",
-    )
-    marketing.add_argument("store_id")
-    marketing.add_argument("--file", required=True, help="marketing JSON (see docs/marketing.md)")
-    table_options(marketing)
-    marketing.set_defaults(func=cmd_set_marketing)
-
-    loyalty = stores.add_parser(
-        "set-loyalty",
-        parents=[common],
-        help="set the loyalty settings (points rates, tiers, return window, expiry, birthday bonus)",
-    )
-    loyalty.add_argument("store_id")
-    loyalty.add_argument("--file", required=True, help="loyalty JSON (see docs/loyalty.md)")
-    table_options(loyalty)
-    loyalty.set_defaults(func=cmd_set_loyalty)
+    for document, (_, what, docs) in SETTINGS_DOCUMENTS.items():
+        setter = stores.add_parser(
+            f"set-{document}", parents=[common], help=f"set the {document} settings ({what})"
+        )
+        setter.add_argument("store_id")
+        setter.add_argument("--file", required=True, help=f"{document} JSON (see {docs})")
+        table_options(setter)
+        setter.set_defaults(func=cmd_set_document, document=document)
 
     codes = stores.add_parser(
         "add-discount-codes",

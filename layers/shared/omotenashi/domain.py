@@ -18,7 +18,7 @@ InquiryStatus = Literal["open", "answered", "closed"]
 # Auto-reply life cycle: pending -> sent, or pending -> suppressed (loop protection, rate limit).
 AutoReplyState = Literal["pending", "sent", "suppressed"]
 # Commerce: what a storefront event is about, and the life of an order.
-EventKind = Literal["cart", "order"]
+EventKind = Literal["cart", "order", "review", "survey"]
 OrderEventType = Literal["placed", "fulfilled", "delivered", "cancelled", "refunded"]
 ORDER_EVENT_TYPES: tuple[OrderEventType, ...] = get_args(OrderEventType)
 CartStatus = Literal["active", "emptied", "ordered", "recovered"]
@@ -78,6 +78,8 @@ class Store:
     marketing: Mapping[str, Any] | None = None
     # The validated loyalty.json (logic/loyalty/settings.py reads it); None: every default.
     loyalty: Mapping[str, Any] | None = None
+    # The validated reviews.json (logic/reviews/settings.py reads it); None: every default.
+    reviews: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,9 @@ class OrderEvent:
     customer_id: str
     email: str | None = None
     cart_id: str | None = None
-    items: tuple[LineItem, ...] = ()
+    items: tuple[LineItem, ...] = ()  # placed: the order's; refunded: the items returned, if given
+    name: str | None = None
+    locale: Locale | None = None
     currency: str | None = None
     total: Decimal | None = None
     shipping: Decimal | None = None

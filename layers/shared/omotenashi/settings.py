@@ -30,6 +30,7 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "CARTS_TABLE",
         "ORDERS_TABLE",
         "LOYALTY_TABLE",
+        "REVIEWS_TABLE",
     ),
     "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
     "message_worker": (
@@ -39,6 +40,7 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "DELIVERIES_TABLE",
         "LOYALTY_TABLE",
         "MARKETING_TABLE",
+        "REVIEWS_TABLE",
     ),
     "sla_sweep": (
         "INQUIRIES_TABLE",
@@ -47,8 +49,17 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "MARKETING_QUEUE_URL",
         "LOYALTY_TABLE",
         "LOYALTY_QUEUE_URL",
+        "REVIEWS_TABLE",
     ),
-    "event_worker": ("STORES_TABLE", "CARTS_TABLE", "ORDERS_TABLE", "LOYALTY_TABLE", "MESSAGE_QUEUE_URL"),
+    "event_worker": (
+        "STORES_TABLE",
+        "CARTS_TABLE",
+        "ORDERS_TABLE",
+        "LOYALTY_TABLE",
+        "MESSAGE_QUEUE_URL",
+        "REVIEWS_TABLE",
+        "MARKETING_TABLE",
+    ),
     "marketing_worker": (
         "STORES_TABLE",
         "CARTS_TABLE",
@@ -58,6 +69,8 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "DELIVERIES_TABLE",
         "PUBLIC_API_URL",
         "LOYALTY_TABLE",
+        "REVIEWS_TABLE",
+        "ORDERS_TABLE",
     ),
     "loyalty_worker": (
         "STORES_TABLE",
@@ -144,6 +157,10 @@ class Settings:
     @property
     def loyalty_queue_url(self) -> str:
         return _required("LOYALTY_QUEUE_URL")
+
+    @property
+    def reviews_table(self) -> str:
+        return _required("REVIEWS_TABLE")
 
     @property
     def consent_table(self) -> str:

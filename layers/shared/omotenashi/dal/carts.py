@@ -10,7 +10,6 @@ on a stub item) and an order of the customer placed at or after the cart's last 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
 from omotenashi.clock import instant, parse_instant
+from omotenashi.dal import due_reminders
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import CartItem, CustomerCartLink, bind
@@ -182,86 +182,43 @@ def stored_updated_at(cart: Cart) -> str:
     return instant(cart.updated_at)
 
 
-# -- the pending reminder: one step of the cart's reminder plan, in the sparse due-reminders index --
+# -- the pending reminder: one step of the cart's reminder plan (dal/due_reminders) ---------------
 
-REMINDER_SHARDS = 4
-
-
-@dataclass(frozen=True)
-class DueReminder:
-    store_id: str
-    cart_id: str
-    step: int
-    updated_at: str  # the cart update the plan belongs to
-    plan: tuple[tuple[int, str], ...]  # (step, instant), time order
-    due_at: str  # when this step is due now (its planned time, or later if the gate deferred it)
-
-
-@dataclass
-class SweepStats:
-    items_read: int = 0
-    queries: int = 0
-
-
-def _shard(cart_id: str) -> str:
-    return f"s{int(hashlib.sha256(cart_id.encode()).hexdigest(), 16) % REMINDER_SHARDS}"
+DueReminder = due_reminders.DueReminder
+SweepStats = due_reminders.SweepStats
 
 
 def _no_reminder() -> list[Action]:
-    return [
-        CartItem.reminder_step.remove(),
-        CartItem.reminder_plan.remove(),
-        CartItem.reminder_shard.remove(),
-        CartItem.next_reminder_at.remove(),
-    ]
+    return due_reminders.none_pending(CartItem)
 
 
-def _pending(cart_id: str, plan: tuple[tuple[int, str], ...], index: int) -> list[Action]:
-    if index >= len(plan):
-        return _no_reminder()
-    step, due = plan[index]
-    actions: list[Action] = [
-        CartItem.reminder_step.set(step),
-        CartItem.reminder_plan.set(json.dumps([list(p) for p in plan])),
-        CartItem.reminder_shard.set(_shard(cart_id)),
-        CartItem.next_reminder_at.set(due),
-    ]
-    return actions
-
-
-def schedule_reminders(
-    store_id: str, cart_id: str, plan: tuple[tuple[int, str], ...], *, updated_at: str
-) -> bool:
+def schedule_reminders(store_id: str, cart_id: str, plan: due_reminders.Plan, *, updated_at: str) -> bool:
     """The cart's reminder plan for its update at `updated_at` (empty: none), first step pending;
     conditional on that update still being the newest."""
     return _update(
         store_id,
         cart_id,
-        [*_pending(cart_id, plan, 0), CartItem.planned_update.set(updated_at)],
+        [*due_reminders.pending(CartItem, cart_id, plan, 0), CartItem.planned_update.set(updated_at)],
         CartItem.updated_at == updated_at,
         "scheduling reminders",
     )
 
 
-def advance_reminder(store_id: str, cart_id: str, due: DueReminder) -> bool:
+def advance_reminder(due: DueReminder) -> bool:
     """Move the pending reminder from `due.step` to the plan's next step (or none); False when
     another sweep moved it, or the cart changed, meanwhile."""
-    index = [step for step, _ in due.plan].index(due.step) + 1
-    condition = (CartItem.updated_at == due.updated_at) & (CartItem.reminder_step == due.step)
-    return _update(store_id, cart_id, _pending(cart_id, due.plan, index), condition, "advancing a reminder")
+    condition = (CartItem.updated_at == due.version) & (CartItem.reminder_step == due.step)
+    actions = due_reminders.pending(CartItem, due.subject_id, due.plan, due_reminders.next_index(due))
+    return _update(due.store_id, due.subject_id, actions, condition, "advancing a reminder")
 
 
 def defer_reminder(
-    store_id: str, cart_id: str, *, updated_at: str, step: int, plan: tuple[tuple[int, str], ...], until: str
+    store_id: str, cart_id: str, *, updated_at: str, step: int, plan: due_reminders.Plan, until: str
 ) -> bool:
     """Put `step` back as the pending reminder, due at `until` (the gate deferred it), unless the
     cart changed meanwhile; the plan keeps its later steps."""
-    actions: list[Action] = [
-        CartItem.reminder_step.set(step),
-        CartItem.reminder_plan.set(json.dumps([list(p) for p in plan])),
-        CartItem.reminder_shard.set(_shard(cart_id)),
-        CartItem.next_reminder_at.set(until),
-    ]
+    index = [s for s, _ in plan].index(step)
+    actions = due_reminders.pending(CartItem, cart_id, plan, index, due=until)
     return _update(store_id, cart_id, actions, CartItem.updated_at == updated_at, "deferring a reminder")
 
 
@@ -306,30 +263,12 @@ def _update(store_id: str, cart_id: str, actions: list[Action], condition: Any, 
     return True
 
 
-def due_reminders(now: datetime, stats: SweepStats, limit: int = 1000) -> Iterator[DueReminder]:
-    """Query every shard for next_reminder_at <= now: the cost follows the due reminders, never
-    the number of carts."""
+def due(now: datetime, stats: SweepStats) -> Iterator[DueReminder]:
+    """The carts' due reminder steps (the subject is the cart, the version its update)."""
     bind()
-    cutoff = instant(now)
-    for shard in (f"s{n}" for n in range(REMINDER_SHARDS)):
-        try:
-            results = CartItem.due_reminders.query(
-                shard, CartItem.next_reminder_at <= cutoff, limit=limit, page_size=200
-            )
-            stats.queries += 1
-            for item in results:
-                plan = tuple((int(s), str(at)) for s, at in json.loads(item.reminder_plan or "[]"))
-                yield DueReminder(
-                    store_id=item.store_id,
-                    cart_id=item.cart_id,
-                    step=int(item.reminder_step or 0),
-                    updated_at=str(item.updated_at),
-                    plan=plan,
-                    due_at=str(item.next_reminder_at),
-                )
-            stats.items_read += results.page_iter.total_scanned_count
-        except PynamoDBException as error:
-            raise StorageError("querying due reminders failed") from error
+    return due_reminders.query_due(
+        CartItem, now, stats, subject=lambda item: item.cart_id, version=lambda item: str(item.updated_at)
+    )
 
 
 # -- the cart report: the store's abandoned carts of a period ------------------------------------

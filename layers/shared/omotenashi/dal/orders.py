@@ -15,7 +15,7 @@ from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.carts import items_from_json, items_to_json
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import CustomerOrderLink, OrderEventItem, bind
-from omotenashi.domain import OrderEvent, OrderEventType
+from omotenashi.domain import Locale, OrderEvent, OrderEventType
 
 
 def _order_key(store_id: str, order_id: str) -> str:
@@ -42,6 +42,8 @@ def record(event: OrderEvent) -> bool:
         occurred_at=instant(event.occurred_at),
         customer_id=event.customer_id,
         email=event.email,
+        name=event.name,
+        locale=event.locale,
         cart_id=event.cart_id,
         items=items_to_json(event.items) if event.items else None,
         currency=event.currency,
@@ -73,6 +75,8 @@ def _to_domain(item: OrderEventItem) -> OrderEvent:
         occurred_at=parse_instant(item.occurred_at),
         customer_id=item.customer_id,
         email=item.email,
+        name=item.name,
+        locale=cast(Locale | None, item.locale),
         cart_id=item.cart_id,
         items=items_from_json(item.items),
         currency=item.currency,

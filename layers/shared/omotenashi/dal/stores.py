@@ -41,6 +41,7 @@ def _to_domain(item: StoreItem) -> Store:
         unsubscribe_keys=_keys(item),
         marketing=item.marketing,
         loyalty=item.loyalty,
+        reviews=item.reviews,
     )
 
 
@@ -148,6 +149,11 @@ def replace_marketing(store_id: str, document: dict[str, Any]) -> None:
 def replace_loyalty(store_id: str, document: dict[str, Any]) -> None:
     """Store the (validated) loyalty settings."""
     _replace_document(store_id, "loyalty", document)
+
+
+def replace_reviews(store_id: str, document: dict[str, Any]) -> None:
+    """Store the (validated) review settings."""
+    _replace_document(store_id, "reviews", document)
 
 
 def _replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:

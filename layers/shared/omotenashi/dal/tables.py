@@ -53,6 +53,7 @@ class StoreItem(Model):
     unsubscribe_keys = ListAttribute(of=UnicodeAttribute, null=True)
     marketing = JSONAttribute(null=True)  # the validated marketing.json (logic/marketing/settings)
     loyalty = JSONAttribute(null=True)  # the validated loyalty.json (logic/loyalty/settings)
+    reviews = JSONAttribute(null=True)  # the validated reviews.json (logic/reviews/settings)
     version = VersionAttribute()
 
 
@@ -298,8 +299,10 @@ class OrderEventItem(Model):
     occurred_at = UnicodeAttribute()  # ISO 8601 UTC
     customer_id = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
     cart_id = UnicodeAttribute(null=True)
-    items = UnicodeAttribute(null=True)  # JSON list (placed)
+    items = UnicodeAttribute(null=True)  # JSON list (placed; refunded: the items returned, if given)
     currency = UnicodeAttribute(null=True)
     total = UnicodeAttribute(null=True)
     shipping = UnicodeAttribute(null=True)

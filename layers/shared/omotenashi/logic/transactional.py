@@ -1,5 +1,5 @@
-"""The message worker's jobs (transactional email: staff alerts, staff replies, loyalty notices),
-each matched to the code that sends it."""
+"""The message worker's jobs (transactional email: staff alerts, staff replies, loyalty notices,
+review rewards), each matched to the code that sends it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from omotenashi.logic.core import jobs
 from omotenashi.logic.inquiries.reply_emails import deliver_reply
 from omotenashi.logic.inquiries.sla_emails import deliver_alert
 from omotenashi.logic.loyalty.notices import deliver_notice
-from omotenashi.schemas.jobs import LoyaltyNoticeJob, ReplyEmailJob, SlaAlertJob
+from omotenashi.logic.reviews.rewards import deliver_reward
+from omotenashi.schemas.jobs import LoyaltyNoticeJob, ReplyEmailJob, ReviewRewardJob, SlaAlertJob
 
 
-def run(job: SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob) -> str:
+def run(job: SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob | ReviewRewardJob) -> str:
     jobs.bind_log_context(job)
     match job:
         case SlaAlertJob():
@@ -19,3 +20,5 @@ def run(job: SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob) -> str:
             return deliver_reply(job)
         case LoyaltyNoticeJob():
             return deliver_notice(job)
+        case ReviewRewardJob():
+            return deliver_reward(job)

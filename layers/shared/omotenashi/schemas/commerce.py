@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -24,7 +25,15 @@ from pydantic import (
 
 from omotenashi.domain import CartStatus, Locale, OrderEventType
 from omotenashi.messaging.money import minor_units
-from omotenashi.schemas.common import Birthday, Email, Identifier, ShortText, not_blank
+from omotenashi.schemas.common import (
+    Birthday,
+    Email,
+    Identifier,
+    ShortText,
+    multi_line,
+    not_blank,
+    single_line,
+)
 
 MAX_ITEMS = 200
 MAX_AMOUNT = Decimal("1e12")  # far beyond any order; keeps stored numbers small and exact
@@ -225,6 +234,72 @@ class OrderHistoryEntry(BaseModel):
     refund_amount: str | None = None
 
 
+class ReviewEventIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    review_id: Identifier
+    order_id: Identifier
+    sku: Identifier
+    customer: CustomerRef
+    rating: StrictInt = Field(ge=1, le=5, description="1-5; never changes the reward (景品表示法).")
+    title: Annotated[str, StringConstraints(max_length=200), AfterValidator(single_line)] | None = None
+    body: Annotated[str, StringConstraints(max_length=10_000), AfterValidator(multi_line)] | None = None
+    submitted_at: EventTime
+
+
+class SurveyEventIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    survey_id: Identifier
+    response_id: Identifier
+    customer: CustomerRef
+    submitted_at: EventTime
+
+
+class ReviewEventAccepted(BaseModel):
+    review_id: str
+    order_id: str
+    status: str = Field(description='"accepted": stored; the worker applies it')
+
+
+class SurveyEventAccepted(BaseModel):
+    survey_id: str
+    response_id: str
+    status: str = Field(description='"accepted": stored; the worker applies it')
+
+
+class ReviewOut(BaseModel):
+    review_id: str
+    sku: str
+    customer_id: str
+    rating: int
+    title: str | None
+    body: str | None
+    submitted_at: str
+    incentivized: bool = Field(
+        description="The store offered a reward for reviewing: label the review as incentivized "
+        "(景品表示法, ステルスマーケティング告示)."
+    )
+
+
+class ReviewRewardOut(BaseModel):
+    outcome: str = Field(description="granted, limited (another reward within the limit), off, pool_empty")
+    review_id: str
+    points: int | None
+    coupon_code: str | None
+    decided_at: str
+
+
+class ReviewRequestOut(BaseModel):
+    status: str = Field(
+        description="none, scheduled, requested (the request went), reminded, reviewed or stopped"
+    )
+    due_at: str | None = Field(description="When the pending request or reminder is due.")
+    requested_at: str | None
+    reminded_at: str | None
+    stopped: str | None = Field(description="Why the sequence ended early (order_cancelled, ...).")
+
+
 class OrderOut(BaseModel):
     order_id: str
     customer_id: str
@@ -237,3 +312,6 @@ class OrderOut(BaseModel):
     placed_at: str | None
     items: list[LineItemOut]
     history: list[OrderHistoryEntry] = Field(description="Every event of the order, oldest first.")
+    reviews: list[ReviewOut] = Field(default_factory=list, description="The order's reviews, oldest first.")
+    review_request: ReviewRequestOut | None = None
+    review_reward: ReviewRewardOut | None = None

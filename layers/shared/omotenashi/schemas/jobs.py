@@ -105,11 +105,38 @@ class BirthdayBonusJob(_Job):
     points: int
 
 
+OrderId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class ReviewRequestJob(_Job):
+    """Marketing queue: an order's review request (step 1) or its reminder (step 2) is due."""
+
+    type: Literal["review_request"] = "review_request"
+    store_id: StoreId
+    order_id: OrderId
+    step: int
+    basis: str  # the instant the sequence is timed from (its version)
+    plan: list[tuple[int, str]]
+    due_at: str
+
+
+class ReviewRewardJob(_Job):
+    """Message queue: the review_reward email (transactional) for a reward granted once."""
+
+    type: Literal["review_reward"] = "review_reward"
+    store_id: StoreId
+    reward_key: Annotated[str, StringConstraints(min_length=1, max_length=700)]
+
+
 # The inquiry queue has one kind of job; messages queued before jobs had a type lack the tag, so it
 # is parsed as that model (its `type` defaults) rather than as a tagged union.
 InquiryQueueJob = AutoReplyJob
-MessageQueueJob = Annotated[SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob, Field(discriminator="type")]
-MarketingQueueJob = Annotated[CartReminderJob | BirthdayBonusJob, Field(discriminator="type")]
+MessageQueueJob = Annotated[
+    SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob | ReviewRewardJob, Field(discriminator="type")
+]
+MarketingQueueJob = Annotated[
+    CartReminderJob | BirthdayBonusJob | ReviewRequestJob, Field(discriminator="type")
+]
 LoyaltyQueueJob = LoyaltyTimerJob
 Job = (
     AutoReplyJob
@@ -119,4 +146,6 @@ Job = (
     | LoyaltyTimerJob
     | LoyaltyNoticeJob
     | BirthdayBonusJob
+    | ReviewRequestJob
+    | ReviewRewardJob
 )

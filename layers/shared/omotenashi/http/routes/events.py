@@ -1,4 +1,5 @@
-"""Storefront event routes: carts and orders, stored first and applied by the event worker."""
+"""Storefront event routes: carts, orders, reviews and survey answers, stored first and applied by
+the event worker."""
 
 # No `from __future__ import annotations`: Powertools reads these annotations at run time.
 
@@ -14,7 +15,16 @@ from omotenashi.http.responses import idempotent_response
 from omotenashi.http.routes.inquiries import IdempotencyKey
 from omotenashi.logic.events import ingest
 from omotenashi.observability import tracer
-from omotenashi.schemas.commerce import CartEventAccepted, CartEventIn, OrderEventAccepted, OrderEventIn
+from omotenashi.schemas.commerce import (
+    CartEventAccepted,
+    CartEventIn,
+    OrderEventAccepted,
+    OrderEventIn,
+    ReviewEventAccepted,
+    ReviewEventIn,
+    SurveyEventAccepted,
+    SurveyEventIn,
+)
 
 _STORED = (
     "Stored once (natural id, or Idempotency-Key when sent) and applied asynchronously; a repeat "
@@ -56,6 +66,40 @@ def router() -> Router:
     ) -> Response[OrderEventAccepted]:
         store = current_store(routes)
         result = ingest.accept_order_event(store, event, routes.current_event.json_body, idempotency_key)
+        return idempotent_response(result)
+
+    @routes.post(
+        "/v1/events/reviews",
+        summary="Report a review of an order's item",
+        description=f"Natural id: review_id. Stored per order and sku; stops the order's review "
+        f"reminder and earns the store's review reward once per order (at most one per customer "
+        f"within the store's limit, 30 days by default), whatever the rating: a 1-star review earns "
+        f"what a 5-star one does (景品表示法). {_STORED}",
+        responses={202: answer("Accepted", ReviewEventAccepted), **KEY_CONFLICT, **COMMON_ERRORS},
+        tags=["events"],
+    )
+    @tracer.capture_method
+    def review_event(
+        event: Annotated[ReviewEventIn, Body(embed=False)], idempotency_key: IdempotencyKey = None
+    ) -> Response[ReviewEventAccepted]:
+        store = current_store(routes)
+        result = ingest.accept_review_event(store, event, routes.current_event.json_body, idempotency_key)
+        return idempotent_response(result)
+
+    @routes.post(
+        "/v1/events/surveys",
+        summary="Report a survey answer (earns the store's survey bonus)",
+        description=f"Natural id: response_id. Earns the store's survey bonus (loyalty points or a "
+        f"coupon code, docs/reviews.md) once per survey and customer. {_STORED}",
+        responses={202: answer("Accepted", SurveyEventAccepted), **KEY_CONFLICT, **COMMON_ERRORS},
+        tags=["events"],
+    )
+    @tracer.capture_method
+    def survey_event(
+        event: Annotated[SurveyEventIn, Body(embed=False)], idempotency_key: IdempotencyKey = None
+    ) -> Response[SurveyEventAccepted]:
+        store = current_store(routes)
+        result = ingest.accept_survey_event(store, event, routes.current_event.json_body, idempotency_key)
         return idempotent_response(result)
 
     return routes

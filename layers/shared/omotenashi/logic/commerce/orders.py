@@ -16,6 +16,7 @@ from omotenashi.dal import orders as order_data
 from omotenashi.domain import ORDER_EVENT_TYPES, OrderEvent
 from omotenashi.logic.commerce import carts
 from omotenashi.logic.core.errors import NotFound
+from omotenashi.logic.reviews import views as review_views
 from omotenashi.schemas.commerce import OrderEventIn, OrderHistoryEntry, OrderOut
 
 
@@ -27,6 +28,8 @@ def from_event(store_id: str, event: OrderEventIn) -> OrderEvent:
         occurred_at=event.occurred_at,
         customer_id=event.customer.identity,
         email=event.customer.email,
+        name=event.customer.name,
+        locale=event.customer.locale,
         cart_id=event.cart_id,
         items=tuple(carts.from_line(i) for i in event.items or ()),
         currency=event.currency,
@@ -65,6 +68,7 @@ def view(store_id: str, order_id: str) -> OrderOut:
     placed = next((e for e in events if e.type == "placed"), None)
     currency = placed.currency if placed else next((e.currency for e in events if e.currency), None)
     refunded = sum((e.refund_amount or Decimal(0) for e in events if e.type == "refunded"), Decimal(0))
+    reviews, review_request, review_reward = review_views.for_order(store_id, order_id)
     return OrderOut(
         order_id=order_id,
         customer_id=events[0].customer_id,
@@ -85,4 +89,7 @@ def view(store_id: str, order_id: str) -> OrderOut:
             )
             for e in events
         ],
+        reviews=reviews,
+        review_request=review_request,
+        review_reward=review_reward,
     )

@@ -14,6 +14,8 @@ from omotenashi.schemas.jobs import (
     Job,
     LoyaltyNoticeJob,
     LoyaltyTimerJob,
+    ReviewRequestJob,
+    ReviewRewardJob,
 )
 
 
@@ -23,7 +25,7 @@ def enqueue(job: Job) -> None:
     match job:
         case AutoReplyJob():
             queue.send("inquiry", job.model_dump_json())
-        case CartReminderJob() | BirthdayBonusJob():
+        case CartReminderJob() | BirthdayBonusJob() | ReviewRequestJob():
             queue.send("marketing", job.model_dump_json())
         case LoyaltyTimerJob():
             queue.send("loyalty", job.model_dump_json())
@@ -41,6 +43,11 @@ def bind_log_context(job: Job) -> None:
         case LoyaltyTimerJob() | LoyaltyNoticeJob() | BirthdayBonusJob():
             # A customer id may be an email address (guests): logs carry a digest, never the id.
             subject = {"account_ref": account_ref(job.store_id, job.customer_id)}
+        case ReviewRequestJob():
+            subject = {"order_id": job.order_id}
+        case ReviewRewardJob():
+            # The key holds a customer id for surveys (maybe an email address): a digest only.
+            subject = {"reward_ref": account_ref(job.store_id, job.reward_key)}
         case _:
             subject = {"inquiry_id": job.inquiry_id}
     logger.append_keys(store_id=job.store_id, job_type=job.type, **subject)

@@ -142,6 +142,23 @@ def set_loyalty(store_id: str, document: dict[str, Any]) -> Store:
     return replace(store, loyalty=stored)
 
 
+def set_reviews(store_id: str, document: dict[str, Any]) -> Store:
+    """Validate and store the review settings (reviews.json; logic/reviews/settings.py)."""
+    from omotenashi.logic.reviews.settings import InvalidReviewSettings, validate
+
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    try:
+        settings = validate(document)
+    except InvalidReviewSettings as error:
+        raise InvalidStore(str(error)) from error
+    stored = settings.to_document()
+    store_data.replace_reviews(store_id, stored)
+    directory.clear()
+    return replace(store, reviews=stored)
+
+
 def add_discount_codes(store_id: str, pool: str, codes: list[str]) -> int:
     """Load one-time discount codes into a store's pool (a cart-reminder step's `discount_pool`)."""
     from omotenashi.dal import marketing as marketing_data

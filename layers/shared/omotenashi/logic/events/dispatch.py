@@ -1,5 +1,6 @@
 """The event worker: each stored storefront event (from the events table's stream), matched by its
-kind to what applies it (carts; orders, then their points in the loyalty ledger). Applying is
+kind to what applies it (carts; orders, then their points in the loyalty ledger and their review
+request; reviews and survey answers, and their rewards). Applying is
 idempotent and order-independent (logic/commerce, logic/loyalty), so a record the stream delivers
 twice, or events that arrive out of order, end in the same state."""
 
@@ -9,8 +10,10 @@ from omotenashi.domain import AcceptedEvent
 from omotenashi.logic.commerce import carts, orders
 from omotenashi.logic.core import directory
 from omotenashi.logic.loyalty import accounts
+from omotenashi.logic.reviews import apply as apply_reviews
+from omotenashi.logic.reviews import requests
 from omotenashi.observability import logger, metrics
-from omotenashi.schemas.commerce import CartEventIn, OrderEventIn
+from omotenashi.schemas.commerce import CartEventIn, OrderEventIn, ReviewEventIn, SurveyEventIn
 
 
 def apply(event: AcceptedEvent) -> str:
@@ -29,7 +32,14 @@ def apply(event: AcceptedEvent) -> str:
             store = directory.require(event.store_id)
             customer = order.customer.identity
             loyalty = accounts.reconcile_order(store, customer, order.order_id, profile=_profile(order))
+            requests.schedule(store, order.order_id)
             applied = applied or loyalty == "applied"
+        case "review":
+            review = ReviewEventIn.model_validate_json(event.body)
+            applied = apply_reviews.review(directory.require(event.store_id), review)
+        case "survey":
+            survey = SurveyEventIn.model_validate_json(event.body)
+            applied = apply_reviews.survey(directory.require(event.store_id), survey)
     outcome = "applied" if applied else "no_change"
     metrics.add_metric(name="EventApplied" if applied else "EventWithoutChange", unit="Count", value=1)
     logger.info("event applied", extra={"outcome": outcome})

@@ -3,9 +3,10 @@ the duplicate check and, through the table's stream, the hand-off to the event w
 202. The work happens in the worker (logic/events/dispatch.py).
 
 An event's id comes from its Idempotency-Key when it has one, else from its natural id (cart_id +
-updated_at; order_id + type (+ refund_id)): a repeat answers as the first did and has no new effect,
-and a repeat with another body is 409. The worker's effects are keyed by natural ids too, so the
-same event sent under two different keys still changes nothing the second time.
+updated_at; order_id + type (+ refund_id); review_id; a survey's response_id): a repeat answers as
+the first did and has no new effect, and a repeat with another body is 409. The worker's effects
+are keyed by natural ids too, so the same event sent under two different keys still changes
+nothing the second time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from omotenashi.domain import AcceptedEvent, EventKind, Store
 from omotenashi.logic.core import idempotency
 from omotenashi.logic.core.idempotency import Answer, request_fingerprint
 from omotenashi.observability import logger, metrics
-from omotenashi.schemas.commerce import CartEventIn, OrderEventIn
+from omotenashi.schemas.commerce import CartEventIn, OrderEventIn, ReviewEventIn, SurveyEventIn
 
 
 def cart_natural_id(event: CartEventIn) -> str:
@@ -50,6 +51,20 @@ def accept_order_event(
     return _accept(store, "order", order_natural_id(event), event, accepted, parsed_body, idempotency_key)
 
 
+def accept_review_event(
+    store: Store, event: ReviewEventIn, parsed_body: Any, idempotency_key: str | None
+) -> Answer:
+    accepted = {"review_id": event.review_id, "order_id": event.order_id, "status": "accepted"}
+    return _accept(store, "review", event.review_id, event, accepted, parsed_body, idempotency_key)
+
+
+def accept_survey_event(
+    store: Store, event: SurveyEventIn, parsed_body: Any, idempotency_key: str | None
+) -> Answer:
+    accepted = {"survey_id": event.survey_id, "response_id": event.response_id, "status": "accepted"}
+    return _accept(store, "survey", event.response_id, event, accepted, parsed_body, idempotency_key)
+
+
 def _first_event_id(store_id: str, kind: EventKind, natural_id: str, idempotency_key: str | None) -> str:
     if idempotency_key is not None:
         return idempotency.entry_id("evt", f"{store_id}\x00idempotency-key", idempotency_key)
@@ -60,7 +75,7 @@ def _accept(
     store: Store,
     kind: EventKind,
     natural_id: str,
-    event: CartEventIn | OrderEventIn,
+    event: CartEventIn | OrderEventIn | ReviewEventIn | SurveyEventIn,
     accepted: dict[str, Any],
     parsed_body: Any,
     idempotency_key: str | None,

@@ -20,10 +20,9 @@ from datetime import datetime, timedelta
 
 from omotenashi import clock
 from omotenashi.dal import carts as cart_data
-from omotenashi.dal import marketing as marketing_data
 from omotenashi.domain import Cart
 from omotenashi.logic.core import directory, jobs
-from omotenashi.logic.marketing import send
+from omotenashi.logic.marketing import coupons, send
 from omotenashi.logic.marketing.settings import OVERDUE_SKIP_HOURS, MarketingSettings, from_store
 from omotenashi.messaging.money import format_money
 from omotenashi.observability import logger, metrics
@@ -65,20 +64,20 @@ def run_sweep(now: datetime) -> int:
     stats = cart_data.SweepStats()
     enqueued = skipped = 0
     oldest_allowed = now - timedelta(hours=OVERDUE_SKIP_HOURS)
-    for due in cart_data.due_reminders(now, stats):
+    for due in cart_data.due(now, stats):
         overdue = clock.parse_instant(due.due_at) < oldest_allowed
         if not overdue:
             jobs.enqueue(
                 CartReminderJob(
                     store_id=due.store_id,
-                    cart_id=due.cart_id,
+                    cart_id=due.subject_id,
                     step=due.step,
-                    updated_at=due.updated_at,
+                    updated_at=due.version,
                     plan=list(due.plan),
                     due_at=due.due_at,
                 )
             )
-        if cart_data.advance_reminder(due.store_id, due.cart_id, due):
+        if cart_data.advance_reminder(due):
             skipped += overdue
             enqueued += not overdue
     metrics.add_metric(name="CartRemindersEnqueued", unit="Count", value=enqueued)
@@ -90,21 +89,9 @@ def run_sweep(now: datetime) -> int:
     return enqueued
 
 
-LOW_POOL = 10  # fewer codes seen left than this: logged and counted, so a person refills it
-
-
 def _pool_code(store_id: str, pool: str | None, reference: str) -> str | None:
     """One code from the step's pool, taken once per email; an empty pool sends without a code."""
-    if pool is None:
-        return None
-    code, left = marketing_data.take_code(store_id, pool, reference)
-    if code is None:
-        metrics.add_metric(name="DiscountPoolEmpty", unit="Count", value=1)
-        logger.warning("discount pool empty: reminder sent without a code", extra={"pool": pool})
-    elif 0 <= left < LOW_POOL:
-        metrics.add_metric(name="DiscountPoolLow", unit="Count", value=1)
-        logger.warning("discount pool running low", extra={"pool": pool, "codes_left_seen": left})
-    return code
+    return coupons.take(store_id, pool, reference) if pool is not None else None
 
 
 def deliver(job: CartReminderJob) -> str:

@@ -1,0 +1,72 @@
+"""Reviews: what the storefront sent, an order's request sequence, and rewards (kept out of domain.py
+so that code without reviews does not load them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+RewardSource = Literal["review", "survey"]
+# granted; limited (another review reward within the limit); off (the store rewards nothing);
+# pool_empty (the coupon pool had no code left: nothing was given, the limit is not used up).
+RewardOutcome = Literal["granted", "limited", "off", "pool_empty"]
+
+
+def review_reward_key(order_id: str) -> str:
+    """One review reward per order, whichever of its reviews comes first."""
+    return f"reward#review#{order_id}"
+
+
+def survey_reward_key(survey_id: str, customer_id: str) -> str:
+    """One survey bonus per survey and customer."""
+    return f"reward#survey#{survey_id}#{customer_id}"
+
+
+@dataclass(frozen=True)
+class Review:
+    store_id: str
+    review_id: str
+    order_id: str
+    sku: str
+    customer_id: str
+    rating: int
+    title: str | None
+    body: str | None
+    submitted_at: str  # an instant
+    incentivized: bool  # the store offered a reward for reviewing when it arrived (景品表示法)
+
+
+@dataclass(frozen=True)
+class ReviewSequence:
+    """An order's review request and reminder: the pending step and what has been sent."""
+
+    order_id: str
+    planned_basis: str | None  # the instant the request is timed from (delivered or fulfilled)
+    step: int | None  # the pending step: 1 the request, 2 the reminder; None: nothing pending
+    plan: tuple[tuple[int, str], ...]
+    due_at: str | None
+    request_sent_at: str | None
+    reminder_sent_at: str | None
+    reviewed_at: str | None
+    stopped: str | None
+
+
+@dataclass(frozen=True)
+class RewardRecord:
+    """A reward decided once for its key (one per order reviewed, one per survey and customer)."""
+
+    store_id: str
+    key: str
+    source: RewardSource
+    customer_id: str
+    outcome: RewardOutcome
+    earned_by: str  # the review id or the survey response id
+    at: str  # the review's or answer's own time (an instant)
+    decided_at: str
+    points: int | None = None
+    coupon_code: str | None = None
+    order_id: str | None = None
+    survey_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    locale: str | None = None
