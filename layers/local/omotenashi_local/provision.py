@@ -36,6 +36,11 @@ DEMO_MARKETING = {
     "postal_address": "〒100-0001\n東京都千代田区千代田1-1 デモビル3F",
     "contact": "support@demo.example",
 }
+# Every review default, and a review form that shows what a link carries (docs/reviews.md).
+DEMO_REVIEWS = {
+    "review_url": "https://shop.demo.example/reviews/new"
+    "?order={order_id}&sku={sku}&customer={customer_id}&token={token}",
+}
 
 
 @dataclass
@@ -162,8 +167,9 @@ def verify_sender_domain(domain: str, region: str) -> None:
 
 def seed_demo_store(secret: str) -> None:
     from omotenashi import clock
-    from omotenashi.logic.core.store_admin import create_store, set_marketing
+    from omotenashi.logic.core.store_admin import create_store, set_marketing, set_reviews
 
     create_store(**DEMO_STORE, now=clock.now(), secret_value=secret)  # type: ignore[arg-type]
     # Every default, and the legal sender details, so `make run` shows a complete cart reminder.
     set_marketing(str(DEMO_STORE["store_id"]), DEMO_MARKETING)
+    set_reviews(str(DEMO_STORE["store_id"]), DEMO_REVIEWS)

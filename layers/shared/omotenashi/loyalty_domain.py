@@ -24,7 +24,8 @@ EntryKind = Literal[
     "adjust",  # staff, with a reason and an author
     "expire",
     "birthday",
-    "bonus",  # review and survey rewards
+    "review_reward",  # a review's reward (logic/reviews/rewards.py), never dependent on the rating
+    "survey_bonus",  # a survey answer's bonus
 ]
 
 # --- loyalty --------------------------------------------------------------------------------

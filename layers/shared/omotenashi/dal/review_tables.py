@@ -11,11 +11,9 @@ One partition per store (`store_id`), items by `key`:
 
 from __future__ import annotations
 
-from typing import Any
-
 from pynamodb.attributes import (
     BooleanAttribute,
-    MapAttribute,
+    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
@@ -104,7 +102,7 @@ class CustomerRewardsItem(Model):
 
     store_id = UnicodeAttribute(hash_key=True)
     key = UnicodeAttribute(range_key=True)  # rewards#<customer_id>
-    granted = MapAttribute[str, Any](default=dict)  # reward key -> the instant it was earned at
+    granted = JSONAttribute(default=dict)  # reward key -> the instant it was earned at
     version = VersionAttribute()
 
 

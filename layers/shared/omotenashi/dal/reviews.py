@@ -312,7 +312,8 @@ def save_granted_rewards(
     """Replace the customer's granted rewards if nobody changed them since `version` was read."""
     bind()
     item = CustomerRewardsItem(store_id=store_id, key=f"rewards#{customer_id}", granted=granted)
-    item.version = version
+    if version is not None:
+        item.version = version
     try:
         item.save()  # VersionAttribute: a compare-and-swap (absent when version is None)
     except PynamoDBException as error:

@@ -23,7 +23,7 @@ from omotenashi.logic.loyalty.settings import LoyaltySettings
 from omotenashi.loyalty_domain import Bucket, Entry, EntryKind, OrderPoints
 
 # Entries that extend the life of every available point (each earning restarts the expiry clock).
-EARNING_KINDS: frozenset[str] = frozenset({"confirm", "birthday", "bonus", "adjust"})
+EARNING_KINDS: frozenset[str] = frozenset({"confirm", "birthday", "review_reward", "survey_bonus", "adjust"})
 
 
 @dataclass(frozen=True)
