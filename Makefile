@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 	$(PY) bench/loyalty_calls.py
 	$(PY) bench/loyalty_sweep.py
+	$(PY) bench/review_sweep.py
 	$(PY) bench/loyalty_load.py
 
 $(SAM):

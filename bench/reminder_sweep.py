@@ -105,6 +105,7 @@ def main() -> None:
 
         from omotenashi import clock
         from omotenashi.dal import carts as cart_data
+        from omotenashi.dal import due_reminders
         from omotenashi.logic.commerce.carts import NAMED, SAME_CUSTOMER, stop_key
         from omotenashi.logic.core import directory
         from omotenashi.logic.core.signing import sign_header
@@ -224,7 +225,7 @@ def main() -> None:
                 item.update(
                     reminder_step=step,
                     reminder_plan=json.dumps([list(p) for p in plan]),
-                    reminder_shard=cart_data._shard(cart_id),
+                    reminder_shard=due_reminders.shard(cart_id),
                     next_reminder_at=due,
                 )
             if kind == "idle2":
@@ -247,7 +248,7 @@ def main() -> None:
                     )
 
         def index_entries() -> int:
-            return count_index_entries(client, table, INDEX, "reminder_shard", cart_data.REMINDER_SHARDS)
+            return count_index_entries(client, table, INDEX, "reminder_shard", due_reminders.SHARDS)
 
         def measure(label: str) -> tuple[float, int, int, float]:
             stats = cart_data.SweepStats()
@@ -289,7 +290,7 @@ def main() -> None:
         )
         assert entries == DUE + idle, entries
         loaded = measure(f"{DUE} due + {BACKGROUND:,} idle/finished")
-        walk, walked = moto_table_walk(table, region, cart_data.REMINDER_SHARDS, DUE + idle)
+        walk, walked = moto_table_walk(table, region, due_reminders.SHARDS, DUE + idle)
         started = time.perf_counter()
         enqueued = cart_reminders.run_sweep(NOW)
         full = time.perf_counter() - started
@@ -313,7 +314,7 @@ def main() -> None:
         )
         print(
             f"  Timed here: that walk over the {walked:,} stored items, keeping and sorting each shard's "
-            f"{DUE + idle:,} index entries in all,\n  once per shard ({cart_data.REMINDER_SHARDS} Query "
+            f"{DUE + idle:,} index entries in all,\n  once per shard ({due_reminders.SHARDS} Query "
             f"requests): {walk * 1000:,.0f} ms, against {(loaded[3] - alone[3]) * 1000:,.0f} ms more than "
             f"the sweep of the {DUE} alone."
         )

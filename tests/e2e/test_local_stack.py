@@ -278,3 +278,71 @@ def test_cart_and_order_events_flow_through_the_stream_over_http(base_url):
     while cart_status() != "ordered" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cart_status() == "ordered"
+
+
+def _signed(base_url: str, method: str, path: str, body: dict | None = None):
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+    headers = signed_headers(method, path, data, secret="e2e-secret")
+    return _request(base_url + path, method, data or None, headers)
+
+
+def _advance(base_url: str, seconds: int) -> str:
+    status, _, text = _request(
+        f"{base_url}/_local/clock/advance", "POST", json.dumps({"seconds": seconds}).encode()
+    )
+    assert status == 200, text
+    return str(json.loads(text)["now"])
+
+
+def test_review_request_then_review_and_reward_over_http(base_url):
+    """The demo store's review defaults over HTTP: a delivered order's request (with a signed review
+    link from the demo review form), then a review's reward in the ledger and the outbox."""
+    status, _, text = _request(f"{base_url}/_local/clock")
+    now = json.loads(text)["now"]
+    customer = {"id": "c-e2e-review", "email": "hanako@example.jp", "name": "佐藤花子", "locale": "ja"}
+    consent = {
+        "email": customer["email"],
+        "marketing_email": True,
+        "source": "checkout_checkbox",
+        "wording": "お知らせを受け取る",
+    }
+    assert _signed(base_url, "PUT", "/v1/customers/c-e2e-review/consent", consent)[0] == 200
+    items = [
+        {
+            "sku": "TEA-01",
+            "name": "玉露 100g",
+            "quantity": 1,
+            "unit_price": "1620",
+            "image_url": "https://shop.example/i/tea.jpg",
+        }
+    ]
+    for kind, extra in (("placed", {"items": items, "currency": "JPY", "total": "1620"}), ("delivered", {})):
+        body = {"order_id": "o-e2e-review", "type": kind, "customer": customer, "occurred_at": now, **extra}
+        assert _signed(base_url, "POST", "/v1/events/orders", body)[0] == 202
+    _advance(base_url, 7 * 86400 + 3600)
+    requests = [m for m in _outbox(base_url) if m["kind"] == "review_request"]
+    if not requests:  # the seventh day's hour fell in quiet hours: it goes at 08:00
+        _advance(base_url, 86400)
+        requests = [m for m in _outbox(base_url) if m["kind"] == "review_request"]
+    [request] = requests
+    assert request["to"] == ["hanako@example.jp"]
+    assert "https://shop.demo.example/reviews/new?order=o-e2e-review&amp;sku=TEA-01" in request["html"]
+    assert "token=v1." in request["text"]
+    assert request["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    review = {
+        "review_id": "rv-e2e",
+        "order_id": "o-e2e-review",
+        "sku": "TEA-01",
+        "customer": customer,
+        "rating": 1,
+        "submitted_at": _advance(base_url, 60),
+    }
+    status, _, text = _signed(base_url, "POST", "/v1/events/reviews", review)
+    assert status == 202 and json.loads(text)["review_id"] == "rv-e2e"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not [m for m in _outbox(base_url) if m["kind"] == "review_reward"]:
+        time.sleep(0.1)
+    assert [m["to"] for m in _outbox(base_url) if m["kind"] == "review_reward"] == [["hanako@example.jp"]]
+    status, _, text = _signed(base_url, "GET", "/v1/orders/o-e2e-review")
+    order = json.loads(text)
+    assert order["reviews"][0]["incentivized"] is True and order["review_reward"]["outcome"] == "granted"

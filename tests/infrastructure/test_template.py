@@ -201,6 +201,7 @@ def test_sla_sweep_is_scheduled_and_cannot_scan(transformed):
         "${CartsTable.Arn}/index/due-reminders",
         "${InquiriesTable.Arn}/index/due-alerts",
         "${LoyaltyTable.Arn}/index/due",
+        "${ReviewsTable.Arn}/index/due-reminders",
     ]
     assert any(s["Effect"] == "Deny" and s["Action"] == ["dynamodb:Scan"] for s in statements)
 
@@ -214,7 +215,9 @@ def test_due_reminders_index_is_sparse_and_the_marketing_worker_is_least_privile
     consent = [s for s in statements if "ConsentTable" in json.dumps(s["Resource"])]
     assert [s["Action"] for s in consent] == [["dynamodb:Query"]]  # reads consent, never writes it
     text = json.dumps(statements)
-    assert "dynamodb:Scan" not in text and "OrdersTable" not in text and "EventsTable" not in text
+    assert "dynamodb:Scan" not in text and "EventsTable" not in text
+    orders = [s for s in statements if "OrdersTable" in json.dumps(s["Resource"])]
+    assert [s["Action"] for s in orders] == [["dynamodb:Query"]]  # a review request reads the history
     queue = transformed["MarketingQueue"]["Properties"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["MarketingDeadLetterQueue", "Arn"]
@@ -270,6 +273,7 @@ def test_tables_on_demand_with_pitr_and_ttl(transformed):
         "MarketingTable",
         "ConsentTable",
         "LoyaltyTable",
+        "ReviewsTable",
     }
     for table in tables.values():
         props = table["Properties"]
@@ -716,3 +720,79 @@ def test_layer_ships_the_message_templates():
     from omotenashi.messaging.templates import templates_dir
 
     assert templates_dir().resolve() == (ROOT / "templates").resolve()
+
+
+def test_review_requests_use_the_same_due_reminders_index_as_carts(transformed):
+    """One scheduling mechanism (dal/due_reminders): ReviewsTable's sparse index has the carts'
+    key schema, projects what the sweep reads, and the table is kept like the others."""
+    props = transformed["ReviewsTable"]["Properties"]
+    [index] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == "due-reminders"]
+    [carts] = [
+        i
+        for i in transformed["CartsTable"]["Properties"]["GlobalSecondaryIndexes"]
+        if i["IndexName"] == "due-reminders"
+    ]
+    assert index["KeySchema"] == carts["KeySchema"]
+    assert set(index["Projection"]["NonKeyAttributes"]) == {
+        "reminder_step",
+        "reminder_plan",
+        "planned_basis",
+        "order_id",
+    }
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert transformed["ReviewsTable"]["DeletionPolicy"] == "Retain"
+    from omotenashi.dal.review_tables import ReviewDueIndex
+
+    assert ReviewDueIndex.Meta.index_name == index["IndexName"]
+
+
+def _actions_on(transformed, role: str, resource: str) -> set[str]:
+    return {
+        action
+        for s in _statements(transformed, role)
+        if s["Effect"] == "Allow" and resource in json.dumps(s["Resource"])
+        for action in s["Action"]
+    }
+
+
+def test_reviews_table_permissions_are_least_privilege(transformed):
+    table = '"ReviewsTable", "Arn"'
+    # The API only reads (GET /v1/orders/{id} shows reviews, requests and the reward).
+    assert _actions_on(transformed, "ApiFunctionRole", table) == {"dynamodb:GetItem", "dynamodb:Query"}
+    # The event worker stores reviews and decides rewards; it never deletes.
+    assert _actions_on(transformed, "EventWorkerFunctionRole", table) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
+    # The marketing worker reads a sequence and records what it sent or deferred.
+    assert _actions_on(transformed, "MarketingWorkerFunctionRole", table) == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    }
+    # The message worker reads the reward its email reports.
+    assert _actions_on(transformed, "MessageWorkerFunctionRole", table) == {"dynamodb:GetItem"}
+    # The sweep queries only the sparse index and moves the pending step.
+    assert _actions_on(transformed, "SlaSweepFunctionRole", "ReviewsTable.Arn}/index/due-reminders") == {
+        "dynamodb:Query"
+    }
+    assert _actions_on(transformed, "SlaSweepFunctionRole", '"ReviewsTable", "Arn"') == {
+        "dynamodb:UpdateItem"
+    }
+    for role in ("LoyaltyWorkerFunctionRole", "InquiryWorkerFunctionRole"):
+        assert _actions_on(transformed, role, "ReviewsTable") == set()
+
+
+def test_an_empty_discount_pool_raises_an_alarm(transformed):
+    """Review rewards and cart reminders take codes from pools; an empty pool gives nothing until a
+    person loads codes, so it alarms on the metric the code emits (logic/marketing/coupons.py)."""
+    from pathlib import Path
+
+    alarm = transformed["DiscountPoolEmptyAlarm"]["Properties"]
+    assert alarm["Namespace"] == "Omotenashi"
+    assert alarm["MetricName"] == "DiscountPoolEmpty"
+    assert alarm["AlarmActions"]
+    source = Path("layers/shared/omotenashi/logic/marketing/coupons.py").read_text()
+    assert 'name="DiscountPoolEmpty"' in source

@@ -276,8 +276,9 @@ def test_openapi_documents_email_format_and_idempotency_key_limits(stack):
         for parameter in operation.get("parameters", [])
         if parameter["in"] == "header" and parameter["name"].lower() == "idempotency-key"
     ]
-    # inquiries: create, reply, follow-up; events: carts, orders; loyalty: redemptions, adjustments
-    assert len(keys) == 7
+    # inquiries: create, reply, follow-up; events: carts, orders, reviews, surveys; loyalty:
+    # redemptions, adjustments
+    assert len(keys) == 9
     for parameter in keys:
         (schema,) = [s for s in parameter["schema"]["anyOf"] if s["type"] == "string"]
         assert (schema["minLength"], schema["maxLength"]) == (1, 255)

@@ -12,14 +12,20 @@ RewardSource = Literal["review", "survey"]
 RewardOutcome = Literal["granted", "limited", "off", "pool_empty"]
 
 
+def key_part(value: str) -> str:
+    """An id inside a composite key: ids may contain "#" (any printable ASCII), so it and "%" are
+    percent-encoded and no two different ids give the same key or the same key prefix."""
+    return value.replace("%", "%25").replace("#", "%23")
+
+
 def review_reward_key(order_id: str) -> str:
     """One review reward per order, whichever of its reviews comes first."""
-    return f"reward#review#{order_id}"
+    return f"reward#review#{key_part(order_id)}"
 
 
 def survey_reward_key(survey_id: str, customer_id: str) -> str:
     """One survey bonus per survey and customer."""
-    return f"reward#survey#{survey_id}#{customer_id}"
+    return f"reward#survey#{key_part(survey_id)}#{key_part(customer_id)}"
 
 
 @dataclass(frozen=True)

@@ -450,13 +450,6 @@ def test_the_reminder_plan(requests, sent_at, settings_):
 # -- found while testing -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: OrderFacts.from_history adds up every refunded event it is given, so one refund "
-    "given twice counts twice (half the total refunded reads as fully refunded, an item returned "
-    "once as returned twice); loyalty's OrderFacts.from_history keys refunds by refund_id",
-)
 @pytest.mark.parametrize("twice", ["amount", "items"])
 def test_a_refund_given_twice_counts_once(twice):
     half = refunded("r-1", "2620") if twice == "amount" else refunded("r-1", "0", replace(TEA, quantity=1))

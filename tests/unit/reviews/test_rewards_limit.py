@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from omotenashi import clock
 from omotenashi.logic.reviews import rewards
-from omotenashi.logic.reviews.rewards import KEEP_DAYS, Earned, _pruned, within_limit
+from omotenashi.logic.reviews.rewards import KEEP_DAYS, Earned, after_pruned, pruned, within_limit
 from omotenashi.logic.reviews.settings import MAX_REWARD_LIMIT_DAYS
 from omotenashi.review_domain import RewardRecord, review_reward_key, survey_reward_key
 
@@ -80,7 +80,7 @@ def test_the_time_is_compared_as_an_instant_whatever_its_offset():
 
 
 # Review times (any order of arrival), some at the same instant or exactly a limit apart, the hard
-# cases: within about three years, or within less than KEEP_DAYS (what _pruned always keeps).
+# cases: within about three years, or within less than KEEP_DAYS (what pruning always keeps).
 def _offsets(span_days: int) -> st.SearchStrategy[list[timedelta]]:
     return st.lists(
         st.integers(0, span_days - 1).map(lambda d: timedelta(days=d))
@@ -101,13 +101,15 @@ def _decide_all(
     """`rewards._decide`'s loop without its storage: each review in the order decided, granted when
     within the limit, then added to the customer's granted rewards (pruned as it does)."""
     granted: dict[str, str] = {}
+    through: str | None = None
     decisions = [False] * len(times)
     for index in order:
         key, at = review_reward_key(f"o-{index}"), times[index]
-        if within_limit(granted, key, at, limit):
+        if within_limit(granted, key, at, limit) and (key in granted or after_pruned(through, at, limit)):
             decisions[index] = True
             if key not in granted:
-                granted = {**(_pruned(granted, at) if prune else granted), key: clock.instant(at)}
+                kept, through = pruned(granted, at, through) if prune else (granted, through)
+                granted = {**kept, key: clock.instant(at)}
     return granted, decisions
 
 
@@ -164,25 +166,29 @@ def test_in_time_order_the_greedy_rule_keeps_one_reward_per_window(deltas, limit
             last = at
 
 
-def test_pruning_drops_only_what_lies_keep_days_or_more_away():
+def test_pruning_drops_only_what_lies_keep_days_or_more_before_the_newest():
     at = T0
     granted = _granted(
-        ("past-kept", at - timedelta(days=KEEP_DAYS) + US),
-        ("past-dropped", at - timedelta(days=KEEP_DAYS)),
-        ("future-kept", at + timedelta(days=KEEP_DAYS) - US),
-        ("future-dropped", at + timedelta(days=KEEP_DAYS)),
+        ("newest", at + timedelta(days=10)),
+        ("kept", at + timedelta(days=10) - timedelta(days=KEEP_DAYS) + US),
+        ("dropped", at + timedelta(days=10) - timedelta(days=KEEP_DAYS)),
+        ("dropped-older", at - timedelta(days=KEEP_DAYS)),
     )
-    assert set(_pruned(granted, at)) == {"past-kept", "future-kept"}
+    kept, through = pruned(granted, at, None)
+    assert set(kept) == {"newest", "kept"}
+    assert through == clock.instant(at + timedelta(days=10) - timedelta(days=KEEP_DAYS))
+    # The horizon only moves on: an older one given is kept when nothing newer was dropped.
+    assert pruned(kept, at, through) == (kept, through)
     assert KEEP_DAYS > MAX_REWARD_LIMIT_DAYS  # a pruned reward never decides the review being decided
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: rewards._decide prunes the customer's granted rewards around the review being "
-    "decided (KEEP_DAYS either side), but a review decided later may be older: a reward pruned "
-    "then no longer limits it, and two rewards end up days apart",
-)
+def test_a_review_before_the_pruned_horizon_plus_the_limit_is_not_rewarded():
+    through = clock.instant(T0)
+    assert not after_pruned(through, T0 + timedelta(days=30) - US, 30)
+    assert after_pruned(through, T0 + timedelta(days=30), 30)
+    assert after_pruned(None, T0 - timedelta(days=9999), 30)
+
+
 def test_a_review_decided_late_is_still_limited_by_a_reward_pruned_meanwhile():
     times = [T0, T0 + timedelta(days=KEEP_DAYS + 1), T0 + timedelta(days=10)]
     _, decisions = _decide_all(times, [0, 1, 2], 30, prune=True)
@@ -260,12 +266,5 @@ def test_survey_keys_of_different_pairs_differ(survey_id, customer_id, other_sur
         assert survey_reward_key(survey_id, customer_id) != survey_reward_key(other_survey, customer_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: survey_reward_key joins survey_id and customer_id with '#', which both may "
-    "contain (Identifier is any printable ASCII): two customers' survey bonuses can share one key, "
-    "and the second is told the first one's reward",
-)
 def test_a_hash_in_a_survey_id_does_not_merge_two_customers():
     assert survey_reward_key("nps#2026", "c-1") != survey_reward_key("nps", "2026#c-1")

@@ -103,6 +103,7 @@ class CustomerRewardsItem(Model):
     store_id = UnicodeAttribute(hash_key=True)
     key = UnicodeAttribute(range_key=True)  # rewards#<customer_id>
     granted = JSONAttribute(default=dict)  # reward key -> the instant it was earned at
+    pruned_through = UnicodeAttribute(null=True)  # rewards dropped from `granted` were at or before
     version = VersionAttribute()
 
 

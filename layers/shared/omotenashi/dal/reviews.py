@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,14 +23,21 @@ from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.review_tables import CustomerRewardsItem, ReviewItem, ReviewOrderItem, RewardItem
 from omotenashi.dal.tables import bind
-from omotenashi.review_domain import Review, ReviewSequence, RewardOutcome, RewardRecord, RewardSource
+from omotenashi.review_domain import (
+    Review,
+    ReviewSequence,
+    RewardOutcome,
+    RewardRecord,
+    RewardSource,
+    key_part,
+)
 
 DueReminder = due_reminders.DueReminder
 SweepStats = due_reminders.SweepStats
 
 
 def _order_key(order_id: str) -> str:
-    return f"order#{order_id}"
+    return f"order#{key_part(order_id)}"
 
 
 def _sequence(item: ReviewOrderItem) -> ReviewSequence:
@@ -173,7 +181,7 @@ def record_reminder_sent(store_id: str, order_id: str, *, at: str) -> None:
 
 
 def _review_key(order_id: str, review_id: str) -> str:
-    return f"review#{order_id}#{review_id}"
+    return f"review#{key_part(order_id)}#{key_part(review_id)}"
 
 
 def put_review(review: Review, *, stored_at: str) -> bool:
@@ -207,7 +215,7 @@ def order_reviews(store_id: str, order_id: str) -> list[Review]:
     bind()
     try:
         items = ReviewItem.query(
-            store_id, ReviewItem.key.startswith(f"review#{order_id}#"), consistent_read=True
+            store_id, ReviewItem.key.startswith(f"review#{key_part(order_id)}#"), consistent_read=True
         )
         reviews = [
             Review(
@@ -293,25 +301,37 @@ def put_reward(record: RewardRecord) -> RewardRecord:
     return record
 
 
-def granted_rewards(store_id: str, customer_id: str) -> tuple[dict[str, str], int | None]:
-    """The customer's review rewards granted (reward key -> instant earned) and the version to
-    compare-and-swap with (None: none yet)."""
+@dataclass(frozen=True)
+class GrantedRewards:
+    granted: dict[str, str]  # reward key -> the instant it was earned at
+    pruned_through: str | None  # every reward dropped from `granted` was earned at or before this
+    version: int | None = None  # what a compare-and-swap compares (None: no record yet)
+
+
+def granted_rewards(store_id: str, customer_id: str) -> GrantedRewards:
+    """The customer's review rewards granted, as last saved."""
     bind()
     try:
         item = CustomerRewardsItem.get(store_id, f"rewards#{customer_id}", consistent_read=True)
     except DoesNotExist:
-        return {}, None
+        return GrantedRewards({}, None)
     except PynamoDBException as error:
         raise StorageError("reading a customer's rewards failed") from error
-    return {str(k): str(v) for k, v in (item.granted or {}).items()}, item.version
+    granted = {str(k): str(v) for k, v in (item.granted or {}).items()}
+    return GrantedRewards(granted, item.pruned_through, item.version)
 
 
 def save_granted_rewards(
-    store_id: str, customer_id: str, granted: dict[str, str], version: int | None
+    store_id: str, customer_id: str, rewards: GrantedRewards, version: int | None
 ) -> bool:
     """Replace the customer's granted rewards if nobody changed them since `version` was read."""
     bind()
-    item = CustomerRewardsItem(store_id=store_id, key=f"rewards#{customer_id}", granted=granted)
+    item = CustomerRewardsItem(
+        store_id=store_id,
+        key=f"rewards#{customer_id}",
+        granted=rewards.granted,
+        pruned_through=rewards.pruned_through,
+    )
     if version is not None:
         item.version = version
     try:

@@ -1,7 +1,8 @@
 """The marketing gate: may this one marketing email go to this one customer now?
 
-Every marketing email of every flow (cart reminders now, review requests later) asks `decide` just
-before it is sent, and again whenever a deferred one comes due. The answer is one of
+Every marketing email of every flow (cart reminders, review requests and their reminder, birthday
+bonuses) asks `decide` just before it is sent, and again whenever a deferred one comes due. The
+answer is one of
 
 - **send** (reason `ok`);
 - **skip** with a reason: the email is dropped for good, and the flow moves on;

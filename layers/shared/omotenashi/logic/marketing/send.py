@@ -1,7 +1,7 @@
-"""The only marketing send path: every marketing email of every flow (cart reminders now, review
-requests next) is decided by the gate just before it goes, with facts read at that moment, and
-every decision is recorded (MarketingTable) and counted (metric `MarketingDecision` by outcome and
-reason), so a store can answer "why did this customer get nothing?".
+"""The only marketing send path: every marketing email of every flow (cart reminders, review
+requests and their reminder, birthday bonuses) is decided by the gate just before it goes, with
+facts read at that moment, and every decision is recorded (MarketingTable) and counted (metric
+`MarketingDecision` by outcome and reason), so a store can answer "why did this customer get nothing?".
 
 Send: the customer's one email of the cap window is claimed atomically (two flows deciding at once
 cannot both pass the cap), then the email goes once (send_once) through the one email skeleton,

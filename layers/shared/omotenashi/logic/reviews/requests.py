@@ -53,7 +53,7 @@ class OrderFacts:
     @classmethod
     def from_history(cls, events: list[OrderEvent]) -> OrderFacts:
         placed = next((e for e in events if e.type == "placed"), None)
-        refunds = [e for e in events if e.type == "refunded"]
+        refunds = list({e.refund_id: e for e in events if e.type == "refunded"}.values())  # once each
         refunded = sum((e.refund_amount or Decimal(0) for e in refunds), Decimal(0))
         returned: Counter[str] = Counter()
         for refund in refunds:
@@ -145,6 +145,8 @@ def with_reminder(
 def schedule(store: Store, order_id: str) -> str:
     """After an order event (or a review) of `order_id`: plan, stop or leave its sequence."""
     settings = from_store(store)
+    if marketing_settings(store) is None:
+        return "waiting:no_marketing_settings"  # no marketing email at all without the legal details
     facts = OrderFacts.from_history(order_data.history(store.store_id, order_id))
     sequence = review_data.get_sequence(store.store_id, order_id)
     reviewed = sequence is not None and sequence.reviewed_at is not None

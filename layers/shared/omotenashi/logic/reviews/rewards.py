@@ -78,9 +78,27 @@ def within_limit(granted: Mapping[str, str], key: str, at: datetime, limit_days:
     return all(abs(clock.parse_instant(other) - at) >= window for other in granted.values())
 
 
-def _pruned(granted: Mapping[str, str], at: datetime) -> dict[str, str]:
+def after_pruned(pruned_through: str | None, at: datetime, limit_days: int) -> bool:
+    """Is `at` at least `limit_days` after every reward pruned from the customer's record (all at
+    or before `pruned_through`)? Then no pruned reward can decide it. A review dated earlier (a
+    backfill of reviews over a year old) is not rewarded: what it would be compared with is gone."""
+    if limit_days <= 0 or pruned_through is None:
+        return True
+    return at >= clock.parse_instant(pruned_through) + timedelta(days=limit_days)
+
+
+def pruned(
+    granted: Mapping[str, str], at: datetime, pruned_through: str | None
+) -> tuple[dict[str, str], str | None]:
+    """The rewards within KEEP_DAYS of the newest (of them and `at`), and the newest instant
+    dropped so far (the record stays small however long a customer stays)."""
+    newest = max([at, *(clock.parse_instant(v) for v in granted.values())])
     keep = timedelta(days=KEEP_DAYS)
-    return {k: v for k, v in granted.items() if abs(clock.parse_instant(v) - at) < keep}
+    kept = {k: v for k, v in granted.items() if newest - clock.parse_instant(v) < keep}
+    dropped = [clock.parse_instant(v) for k, v in granted.items() if k not in kept]
+    if pruned_through is not None:
+        dropped.append(clock.parse_instant(pruned_through))
+    return kept, clock.instant(max(dropped)) if dropped else None
 
 
 def _record(
@@ -117,10 +135,10 @@ def _decide(store: Store, settings: ReviewSettings, earned: Earned) -> RewardRec
         return _record(store, earned, "off")
     limit = settings.reward_limit_days if earned.source == "review" else 0
     for attempt in range(ATTEMPTS):
-        granted, version = (
-            review_data.granted_rewards(store.store_id, earned.customer_id) if limit else ({}, None)
-        )
-        if not within_limit(granted, earned.key, earned.at, limit):
+        history = review_data.granted_rewards(store.store_id, earned.customer_id) if limit else None
+        granted, pruned_through = (history.granted, history.pruned_through) if history else ({}, None)
+        allowed = within_limit(granted, earned.key, earned.at, limit)
+        if not allowed or (earned.key not in granted and not after_pruned(pruned_through, earned.at, limit)):
             metrics.add_metric(name="ReviewRewardLimited", unit="Count", value=1)
             return _record(store, earned, "limited")
         code = reward.coupon_code
@@ -129,7 +147,9 @@ def _decide(store: Store, settings: ReviewSettings, earned: Earned) -> RewardRec
             if code is None:
                 return _record(store, earned, "pool_empty")
         if limit and earned.key not in granted:
-            updated = {**_pruned(granted, earned.at), earned.key: clock.instant(earned.at)}
+            kept, through = pruned(granted, earned.at, pruned_through)
+            updated = review_data.GrantedRewards({**kept, earned.key: clock.instant(earned.at)}, through)
+            version = history.version if history else None
             if not review_data.save_granted_rewards(store.store_id, earned.customer_id, updated, version):
                 accounts.backoff(attempt)  # another reward of theirs was decided: read again
                 continue

@@ -59,8 +59,8 @@ _KEYS = {
     "reward_limit_days",
     "survey_reward",
 }
-_CODE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
-_URL = re.compile(r"^https?://[^\s]+$")
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,50}")  # fullmatch: "$" would let a final newline through
+_URL = re.compile(r"https?://[^\s]+")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 RequestAfter = Literal["delivered", "fulfilled"]
@@ -150,7 +150,7 @@ def _reward(value: Any, field: str) -> Reward | None:
             )
         return Reward(points=inner)
     if key in ("coupon_code", "coupon_pool"):
-        if not isinstance(inner, str) or not _CODE.match(inner):
+        if not isinstance(inner, str) or not _CODE.fullmatch(inner):
             raise InvalidReviewSettings(f"{field}.{key} must be 1-50 of A-Z a-z 0-9 _ -")
         return Reward(coupon_code=inner) if key == "coupon_code" else Reward(coupon_pool=inner)
     raise InvalidReviewSettings(f"{field}.{key} is not a setting (points, coupon_code or coupon_pool)")
@@ -159,7 +159,7 @@ def _reward(value: Any, field: str) -> Reward | None:
 def _review_url(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 2048 or not _URL.match(value):
+    if not isinstance(value, str) or len(value) > 2048 or not _URL.fullmatch(value):
         raise InvalidReviewSettings("review_url must be an http(s) URL of at most 2048 characters")
     unknown = sorted({name for name in _PLACEHOLDER.findall(value) if name not in PLACEHOLDERS})
     if unknown:
