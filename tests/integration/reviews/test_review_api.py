@@ -368,12 +368,6 @@ def test_another_store_sees_none_of_it(shop):
     assert [e["kind"] for e in theirs] == ["review_reward"]  # the other store's own customer c-123
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an order's reviews are read with a key prefix that an order id may extend: "
-    "dal/reviews.py order_reviews() queries begins_with('review#<order_id>#'), so order o-1 also "
-    "lists the reviews of order o-1#2 ('#' is allowed in ids); _review_key() collides the same way",
-)
 def test_an_order_shows_only_its_own_reviews_whatever_its_id(shop):
     delivered_order(shop, "o-1")
     delivered_order(shop, "o-1#2", customer={"id": "c-456", "email": "hana@example.jp"})

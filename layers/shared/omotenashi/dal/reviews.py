@@ -135,10 +135,12 @@ def defer(
     """Put `step` back as pending, due at `until` (the gate deferred it), unless the order was
     reviewed or replanned meanwhile."""
     index = [s for s, _ in plan].index(step)
+    sent = ReviewOrderItem.request_sent_at if step == 1 else ReviewOrderItem.reminder_sent_at
     condition = (
         (ReviewOrderItem.planned_basis == basis)
         & ReviewOrderItem.reviewed_at.does_not_exist()
         & ReviewOrderItem.stopped.does_not_exist()
+        & sent.does_not_exist()  # a step that went is never put back
     )
     actions = due_reminders.pending(ReviewOrderItem, order_id, plan, index, due=until)
     return _update(store_id, order_id, actions, condition, "deferring a review request")

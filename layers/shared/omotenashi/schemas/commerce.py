@@ -85,7 +85,14 @@ def _event_time(value: datetime) -> datetime:
     return value
 
 
-EventTime = Annotated[AwareDatetime, AfterValidator(_event_time)]
+def _iso_text(value: Any) -> Any:
+    """The contract's times are ISO 8601 text; a number (pydantic would read Unix seconds) is not."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 time with Z or an offset, e.g. 2026-11-22T01:02:03Z")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_event_time)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s]+$")]
 

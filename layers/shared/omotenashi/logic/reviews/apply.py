@@ -75,4 +75,5 @@ def survey(store: Store, event: SurveyEventIn) -> bool:
             locale=event.customer.locale,
         ),
     )
-    return before is None and record.outcome == "granted"
+    # Only the answer that earned it says so (a twin answer deciding at the same moment does not).
+    return before is None and record.outcome == "granted" and record.earned_by == event.response_id

@@ -261,6 +261,10 @@ def deliver(job: ReviewRequestJob) -> str:
         return skip(stopped)
     if sequence.reviewed_at is not None:
         return skip("already_reviewed")
+    if (sequence.request_sent_at if job.step == REQUEST else sequence.reminder_sent_at) is not None:
+        # A copy of a job whose email went: not a new decision (a deferral now would put the step
+        # back over the reminder's, and a claim would restart the customer's cap).
+        return "already_sent"
     if job.step == REMINDER and sequence.request_sent_at is None:
         return skip("request_not_sent")
     if not placed.email:

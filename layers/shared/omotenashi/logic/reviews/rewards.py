@@ -10,10 +10,11 @@ order, and the stored review is marked `incentivized` so the storefront can labe
   comes first) and `reward#survey#<survey_id>#<customer_id>`. The decision is one conditional put;
   a retry that finds it recorded gives what it says again, and giving is idempotent (the ledger
   entry's id is the key's source; the email goes once per key).
-- **At most one review reward per customer within `reward_limit_days`** (default 30), judged by the
-  reviews' own times, so reviews that arrive out of order are judged as they happened. The
-  customer's granted rewards are one item changed by compare-and-swap: two reviews deciding at once
-  cannot both pass the limit.
+- **At most one review reward per customer within `reward_limit_days`** (default 30), measured
+  between the reviews' own times (in both directions). A reward given is never taken back, so of
+  two reviews within the limit the one that arrives first holds it, even when the other was written
+  earlier; either way the customer earns one. The customer's granted rewards are one item changed
+  by compare-and-swap: two reviews deciding at once cannot both pass the limit.
 """
 
 from __future__ import annotations
