@@ -785,6 +785,22 @@ def test_reviews_table_permissions_are_least_privilege(transformed):
         assert _actions_on(transformed, role, "ReviewsTable") == set()
 
 
+def test_workers_that_take_pool_codes_may_make_every_call_take_code_makes(transformed):
+    """dal/marketing.take_code: Query for a free code, a conditional UpdateItem takes it, PutItem
+    records which reference took it, GetItem finds it again on a retry. moto does not enforce IAM,
+    so this is where a missing action shows (the event worker takes review reward coupons, the
+    marketing worker cart reminder codes)."""
+    import inspect
+
+    from omotenashi.dal import marketing as marketing_data
+
+    source = inspect.getsource(marketing_data.take_code)
+    assert ".update(" in source and ".save(" in source and ".query(" in source and ".get(" in source
+    needed = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"}
+    for role in ("EventWorkerFunctionRole", "MarketingWorkerFunctionRole"):
+        assert needed <= _actions_on(transformed, role, '"MarketingTable", "Arn"'), role
+
+
 def test_an_empty_discount_pool_raises_an_alarm(transformed):
     """Review rewards and cart reminders take codes from pools; an empty pool gives nothing until a
     person loads codes, so it alarms on the metric the code emits (logic/marketing/coupons.py)."""

@@ -262,3 +262,33 @@ def test_a_store_can_see_why_a_customer_got_nothing(stack):
         assert other.status == 401
     finally:
         clock.set_source(None)
+
+
+def test_a_deferral_made_before_the_sweep_moves_the_step_on_stays_pending(stack):
+    """The sweep enqueues, then moves the step on (dal/due_reminders); a worker quick enough to
+    defer the step (quiet hours) in between must keep its deferral (the due time is compared)."""
+    from omotenashi.dal import carts as cart_data
+    from omotenashi.logic.marketing import cart_reminders
+    from omotenashi.schemas.jobs import CartReminderJob
+
+    evening = datetime(2026, 11, 22, 11, 30, tzinfo=UTC)  # 20:30 JST: the first step is due at 21:30
+    clock.set_source(lambda: evening)
+    try:
+        consent(stack)
+        cart(stack)
+        clock.advance(3600 + 60)
+        [due] = list(cart_data.due(clock.now(), cart_data.SweepStats()))
+        job = CartReminderJob(
+            store_id=due.store_id,
+            cart_id=due.subject_id,
+            step=due.step,
+            updated_at=due.version,
+            plan=list(due.plan),
+            due_at=due.due_at,
+        )
+        assert cart_reminders.deliver(job) == "deferred"  # the worker ran first
+        assert cart_data.advance_reminder(due) is False  # the sweep's move leaves the deferral
+        [still] = list(cart_data.due(evening + timedelta(hours=12), cart_data.SweepStats()))
+        assert (still.step, still.due_at > due.due_at) == (1, True)
+    finally:
+        clock.set_source(None)

@@ -3,8 +3,10 @@ so that code without reviews does not load them)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 RewardSource = Literal["review", "survey"]
 # granted; limited (another review reward within the limit); off (the store rewards nothing);
@@ -12,10 +14,18 @@ RewardSource = Literal["review", "survey"]
 RewardOutcome = Literal["granted", "limited", "off", "pool_empty"]
 
 
+MAX_KEY_PART = 300  # two parts and a prefix stay far below DynamoDB's 1024-byte sort keys
+
+
 def key_part(value: str) -> str:
-    """An id inside a composite key: ids may contain "#" (any printable ASCII), so it and "%" are
-    percent-encoded and no two different ids give the same key or the same key prefix."""
-    return value.replace("%", "%25").replace("#", "%23")
+    """An id inside a composite key: ids may contain "#" (any printable ASCII), so it, "%" and "~"
+    are percent-encoded and no two different ids give the same key or the same key prefix. An id
+    that grows past MAX_KEY_PART encoded (255 characters of "#") is replaced by "~" and its digest,
+    which no encoded id can equal (an encoded id has no "~")."""
+    encoded = value.replace("%", "%25").replace("#", "%23").replace("~", "%7E")
+    if len(encoded) <= MAX_KEY_PART:
+        return encoded
+    return "~" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def review_reward_key(order_id: str) -> str:
@@ -39,7 +49,8 @@ class Review:
     title: str | None
     body: str | None
     submitted_at: str  # an instant
-    incentivized: bool  # the store offered a reward for reviewing when it arrived (景品表示法)
+    incentivized: bool  # a reward for reviewing was offered (景品表示法: the storefront labels it)
+    email: str | None = None  # the reviewer's address, as the review event gave it
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class ReviewSequence:
     reminder_sent_at: str | None
     reviewed_at: str | None
     stopped: str | None
+    offered_reward: Mapping[str, Any] | None = None  # the reward the request promised (a document)
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,12 @@ def _review_event(review_id: str, order_id: str, customer_id: str, at: datetime)
     )
 
 
+def _place(stack: Any, order_id: str, customer_id: str) -> None:
+    """The order a review earns for: placed by the review's writer."""
+    order(stack, "placed", T0, order_id, customer={"id": customer_id, "email": f"{customer_id}@example.jp"})
+    stack.drain()
+
+
 def _review_entries(customer_id: str) -> list[str]:
     return [
         line.entry.entry_id
@@ -326,6 +332,8 @@ def test_reviews_of_different_orders_of_one_customer_applied_at_once_earn_one_re
             )
             for n in range(orders)
         ]
+        for event in events:
+            _place(shop, event.order_id, customer_id)
         assert (
             at_once([lambda event=event: apply.review(store, event) for event in events]) == [True] * orders
         )
@@ -350,6 +358,7 @@ def test_reviews_of_one_order_applied_at_once_earn_one_reward(shop):
     from omotenashi.logic.reviews import apply
 
     store = directory.require("demo")
+    _place(shop, "o-same", "c-same")
     events = [_review_event(f"rv-{n}", "o-same", "c-same", clock.now()) for n in range(6)]
     assert at_once([lambda event=event: apply.review(store, event) for event in events]) == [True] * 6
     assert review_data.get_reward("demo", review_reward_key("o-same")).outcome == "granted"  # type: ignore[union-attr]

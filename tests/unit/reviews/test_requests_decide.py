@@ -327,7 +327,9 @@ def test_the_facts_are_what_the_events_say(order):
     assert read.delivered_at == min(_times(order, "delivered"), default=None)
     assert read.cancelled == any(e.type == "cancelled" for e in order.events)
     refunds = [e for e in order.events if e.type == "refunded"]
-    assert read.fully_refunded == bool(refunds and order.total is not None and order.refunded >= order.total)
+    # An order paid wholly with points (total 0) is refunded wholly only when nothing is kept.
+    wholly = (order.refunded >= order.total) if order.total else (order.has_placed and not read.kept_items)
+    assert read.fully_refunded == bool(refunds and order.total is not None and wholly)
     kept: Counter[str] = Counter()
     for line in read.kept_items:
         kept[line.sku] += line.quantity
@@ -455,3 +457,12 @@ def test_a_refund_given_twice_counts_once(twice):
     half = refunded("r-1", "2620") if twice == "amount" else refunded("r-1", "0", replace(TEA, quantity=1))
     history = [placed(), half, event("delivered", later(2))]
     assert OrderFacts.from_history([*history, half]) == OrderFacts.from_history(history)
+
+
+def test_an_order_paid_wholly_with_points_is_refunded_wholly_only_when_nothing_is_kept():
+    """total 0: every refund amount is 0, so the amount cannot tell; the items returned do."""
+    read = facts(placed(total="0"), refunded("r-1", "0", TEA))
+    assert read.kept_items == (CUP,) and not read.fully_refunded
+    assert stop_reason(read) is None
+    read = facts(placed(total="0"), refunded("r-1", "0", TEA), refunded("r-2", "0", CUP))
+    assert read.fully_refunded and stop_reason(read) == "order_refunded"

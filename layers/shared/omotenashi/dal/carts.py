@@ -207,7 +207,13 @@ def schedule_reminders(store_id: str, cart_id: str, plan: due_reminders.Plan, *,
 def advance_reminder(due: DueReminder) -> bool:
     """Move the pending reminder from `due.step` to the plan's next step (or none); False when
     another sweep moved it, or the cart changed, meanwhile."""
-    condition = (CartItem.updated_at == due.version) & (CartItem.reminder_step == due.step)
+    # The due time too: a worker that deferred the step (quiet hours) before this ran moved it, and
+    # that deferral must stay pending.
+    condition = (
+        (CartItem.updated_at == due.version)
+        & (CartItem.reminder_step == due.step)
+        & (CartItem.next_reminder_at == due.due_at)
+    )
     actions = due_reminders.pending(CartItem, due.subject_id, due.plan, due_reminders.next_index(due))
     return _update(due.store_id, due.subject_id, actions, condition, "advancing a reminder")
 

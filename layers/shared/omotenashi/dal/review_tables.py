@@ -55,6 +55,7 @@ class ReviewOrderItem(Model):
     reminder_sent_at = UnicodeAttribute(null=True)
     reviewed_at = UnicodeAttribute(null=True)  # the earliest review's submitted_at
     stopped = UnicodeAttribute(null=True)  # why the sequence ended early (cancelled, reviewed, ...)
+    offered_reward = JSONAttribute(null=True)  # the reward the request promised, kept as promised
 
 
 class ReviewItem(Model):
@@ -73,6 +74,19 @@ class ReviewItem(Model):
     submitted_at = UnicodeAttribute()  # an instant
     incentivized = BooleanAttribute()
     stored_at = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+
+
+class ReviewIdItem(Model):
+    """`review_id#<review_id>`: the order a review id was first stored for (its natural id is the
+    review id alone: the same id for another order is not a second review)."""
+
+    class Meta:
+        table_name: str = ""  # set by bind()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    order_id = UnicodeAttribute()
 
 
 class RewardItem(Model):
@@ -111,6 +125,7 @@ register(
     (
         (ReviewOrderItem, "reviews_table"),
         (ReviewItem, "reviews_table"),
+        (ReviewIdItem, "reviews_table"),
         (RewardItem, "reviews_table"),
         (CustomerRewardsItem, "reviews_table"),
     )

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.expressions.update import Action
@@ -21,7 +21,13 @@ from pynamodb.expressions.update import Action
 from omotenashi.dal import due_reminders
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
-from omotenashi.dal.review_tables import CustomerRewardsItem, ReviewItem, ReviewOrderItem, RewardItem
+from omotenashi.dal.review_tables import (
+    CustomerRewardsItem,
+    ReviewIdItem,
+    ReviewItem,
+    ReviewOrderItem,
+    RewardItem,
+)
 from omotenashi.dal.tables import bind
 from omotenashi.review_domain import (
     Review,
@@ -52,6 +58,7 @@ def _sequence(item: ReviewOrderItem) -> ReviewSequence:
         reminder_sent_at=item.reminder_sent_at,
         reviewed_at=item.reviewed_at,
         stopped=item.stopped,
+        offered_reward=item.offered_reward,
     )
 
 
@@ -124,7 +131,13 @@ def due(now: datetime, stats: SweepStats) -> Iterator[DueReminder]:
 def advance(due: DueReminder) -> bool:
     """Move the pending step on (after it was enqueued); False when another sweep moved it, or the
     sequence changed, meanwhile."""
-    condition = (ReviewOrderItem.planned_basis == due.version) & (ReviewOrderItem.reminder_step == due.step)
+    # The due time too: a worker that deferred the step (quiet hours) before this ran moved it, and
+    # that deferral must stay pending.
+    condition = (
+        (ReviewOrderItem.planned_basis == due.version)
+        & (ReviewOrderItem.reminder_step == due.step)
+        & (ReviewOrderItem.next_reminder_at == due.due_at)
+    )
     actions = due_reminders.pending(ReviewOrderItem, due.subject_id, due.plan, due_reminders.next_index(due))
     return _update(due.store_id, due.subject_id, actions, condition, "advancing a review request")
 
@@ -147,26 +160,30 @@ def defer(
 
 
 def record_request_sent(
-    store_id: str, order_id: str, *, basis: str, at: str, reminder_plan: due_reminders.Plan | None
+    store_id: str,
+    order_id: str,
+    *,
+    basis: str,
+    at: str,
+    reminder_plan: due_reminders.Plan | None,
+    offered_reward: dict[str, Any] | None,
 ) -> None:
-    """The request went at `at`: record it once and, unless the order was reviewed meanwhile (or no
-    reminder is wanted), make the reminder (the plan's step 2) pending."""
+    """The request went at `at` (promising `offered_reward`): record it once and, unless the order
+    was reviewed meanwhile (or no reminder is wanted), make the reminder (the plan's step 2)
+    pending."""
     first_time = ReviewOrderItem.request_sent_at.does_not_exist() & (ReviewOrderItem.planned_basis == basis)
+    sent: list[Action] = [ReviewOrderItem.request_sent_at.set(at)]
+    if offered_reward is not None:
+        sent.append(ReviewOrderItem.offered_reward.set(offered_reward))
     if reminder_plan:
         actions = [
-            ReviewOrderItem.request_sent_at.set(at),
+            *sent,
             *due_reminders.pending(ReviewOrderItem, order_id, reminder_plan, len(reminder_plan) - 1),
         ]
         unreviewed = ReviewOrderItem.reviewed_at.does_not_exist() & ReviewOrderItem.stopped.does_not_exist()
         if _update(store_id, order_id, actions, first_time & unreviewed, "recording a review request"):
             return
-    _update(
-        store_id,
-        order_id,
-        [ReviewOrderItem.request_sent_at.set(at)],
-        first_time,
-        "recording a review request",
-    )
+    _update(store_id, order_id, sent, first_time, "recording a review request")
 
 
 def record_reminder_sent(store_id: str, order_id: str, *, at: str) -> None:
@@ -186,9 +203,25 @@ def _review_key(order_id: str, review_id: str) -> str:
     return f"review#{key_part(order_id)}#{key_part(review_id)}"
 
 
-def put_review(review: Review, *, stored_at: str) -> bool:
-    """Store the review once (its id within its order). False: stored already."""
+def put_review(review: Review, *, stored_at: str) -> Literal["stored", "repeat", "other_order"]:
+    """Store the review once: "repeat" when stored already, "other_order" when its id was stored
+    for another order (the review id is the natural id: the same id under another order is not a
+    second review, and is not stored)."""
     bind()
+    claim = ReviewIdItem(
+        store_id=review.store_id, key=f"review_id#{key_part(review.review_id)}", order_id=review.order_id
+    )
+    try:
+        claim.save(condition=ReviewIdItem.key.does_not_exist())
+    except PynamoDBException as error:
+        if not condition_failed(error):
+            raise StorageError("storing a review failed") from error
+        try:  # claimed before: by this order (a retry goes on), or by another (dropped)
+            first = ReviewIdItem.get(claim.store_id, claim.key, consistent_read=True)
+        except PynamoDBException as read_error:
+            raise StorageError("storing a review failed") from read_error
+        if first.order_id != review.order_id:
+            return "other_order"
     item = ReviewItem(
         store_id=review.store_id,
         key=_review_key(review.order_id, review.review_id),
@@ -202,14 +235,15 @@ def put_review(review: Review, *, stored_at: str) -> bool:
         submitted_at=review.submitted_at,
         incentivized=review.incentivized,
         stored_at=stored_at,
+        email=review.email,
     )
     try:
         item.save(condition=ReviewItem.key.does_not_exist())
     except PynamoDBException as error:
         if condition_failed(error):
-            return False
+            return "repeat"
         raise StorageError("storing a review failed") from error
-    return True
+    return "stored"
 
 
 def order_reviews(store_id: str, order_id: str) -> list[Review]:
@@ -231,6 +265,7 @@ def order_reviews(store_id: str, order_id: str) -> list[Review]:
                 body=i.body,
                 submitted_at=i.submitted_at,
                 incentivized=bool(i.incentivized),
+                email=i.email,
             )
             for i in items
         ]

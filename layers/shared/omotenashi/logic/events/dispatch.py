@@ -11,7 +11,6 @@ from omotenashi.logic.commerce import carts, orders
 from omotenashi.logic.core import directory
 from omotenashi.logic.loyalty import accounts
 from omotenashi.logic.reviews import apply as apply_reviews
-from omotenashi.logic.reviews import requests
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.commerce import CartEventIn, OrderEventIn, ReviewEventIn, SurveyEventIn
 
@@ -32,7 +31,7 @@ def apply(event: AcceptedEvent) -> str:
             store = directory.require(event.store_id)
             customer = order.customer.identity
             loyalty = accounts.reconcile_order(store, customer, order.order_id, profile=_profile(order))
-            requests.schedule(store, order.order_id)
+            apply_reviews.order_changed(store, order.order_id)
             applied = applied or loyalty == "applied"
         case "review":
             review = ReviewEventIn.model_validate_json(event.body)

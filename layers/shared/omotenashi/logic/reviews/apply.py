@@ -5,55 +5,53 @@ failure midway ends in the same state."""
 from __future__ import annotations
 
 from omotenashi import clock
-from omotenashi.dal import orders as order_data
 from omotenashi.dal import reviews as review_data
 from omotenashi.domain import Store
-from omotenashi.logic.reviews import rewards
+from omotenashi.logic.reviews import requests, rewards
 from omotenashi.logic.reviews.settings import from_store
-from omotenashi.review_domain import Review, review_reward_key, survey_reward_key
+from omotenashi.observability import logger
+from omotenashi.review_domain import Review, survey_reward_key
 from omotenashi.schemas.commerce import ReviewEventIn, SurveyEventIn
 
 
 def review(store: Store, event: ReviewEventIn) -> bool:
     """True when the review was new."""
     settings = from_store(store)
-    customer_id = event.customer.identity
     submitted_at = clock.instant(event.submitted_at)
-    new = review_data.put_review(
+    sequence = review_data.get_sequence(store.store_id, event.order_id)
+    stored = review_data.put_review(
         Review(
             store_id=store.store_id,
             review_id=event.review_id,
             order_id=event.order_id,
             sku=event.sku,
-            customer_id=customer_id,
+            customer_id=event.customer.identity,
             rating=event.rating,
             title=event.title,
             body=event.body,
             submitted_at=submitted_at,
-            # The store offers a reward for reviewing: the storefront labels the review (景品表示法).
-            incentivized=settings.reward is not None,
+            # A reward for reviewing was offered (the store's now, or the one the order's request
+            # promised): the storefront labels the review (景品表示法, ステルスマーケティング告示).
+            incentivized=settings.reward is not None or bool(sequence and sequence.offered_reward),
+            email=str(event.customer.email).lower() if event.customer.email else None,
         ),
         stored_at=clock.instant(clock.now()),
     )
+    if stored == "other_order":
+        logger.warning("review id already stored for another order: not stored again")
+        return False
     review_data.mark_reviewed(store.store_id, event.order_id, submitted_at)
-    placed = next((e for e in order_data.history(store.store_id, event.order_id) if e.type == "placed"), None)
-    rewards.grant(
-        store,
-        rewards.Earned(
-            source="review",
-            key=review_reward_key(event.order_id),
-            customer_id=customer_id,
-            earned_by=event.review_id,
-            at=event.submitted_at,
-            order_id=event.order_id,
-            email=str(event.customer.email).lower()
-            if event.customer.email
-            else (placed.email if placed else None),
-            name=event.customer.name or (placed.name if placed else None),
-            locale=event.customer.locale or (placed.locale if placed else None),
-        ),
-    )
-    return new
+    rewards.for_order(store, event.order_id)
+    return stored == "stored"
+
+
+def order_changed(store: Store, order_id: str) -> None:
+    """After any event of the order: its review request is planned, stopped or left (requests.py),
+    and a review that arrived before the order is rewarded once the order is known."""
+    requests.schedule(store, order_id)
+    sequence = review_data.get_sequence(store.store_id, order_id)
+    if sequence is not None and sequence.reviewed_at is not None:
+        rewards.for_order(store, order_id)
 
 
 def survey(store: Store, event: SurveyEventIn) -> bool:

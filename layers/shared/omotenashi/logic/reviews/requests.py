@@ -30,7 +30,13 @@ from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.marketing import send
 from omotenashi.logic.marketing.settings import from_store as marketing_settings
 from omotenashi.logic.reviews import tokens
-from omotenashi.logic.reviews.settings import OVERDUE_SKIP_DAYS, ReviewSettings, Reward, from_store
+from omotenashi.logic.reviews.settings import (
+    OVERDUE_SKIP_DAYS,
+    ReviewSettings,
+    Reward,
+    from_store,
+    promised,
+)
 from omotenashi.messaging.formatting import format_date
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import ReviewRequestJob
@@ -73,7 +79,10 @@ class OrderFacts:
             fulfilled_at=min((e.occurred_at for e in events if e.type == "fulfilled"), default=None),
             delivered_at=min((e.occurred_at for e in events if e.type == "delivered"), default=None),
             cancelled=any(e.type == "cancelled" for e in events),
-            fully_refunded=bool(refunds) and total is not None and refunded >= total,
+            # An order paid wholly with points (total 0): refunded wholly when nothing is kept.
+            fully_refunded=bool(refunds)
+            and total is not None
+            and (refunded >= total if total > 0 else placed is not None and not kept),
             kept_items=tuple(kept),
         )
 
@@ -288,7 +297,11 @@ def deliver(job: ReviewRequestJob) -> str:
                 }
                 for item in facts.kept_items
             ],
-            "reward": reward_context(settings.reward, settings),
+            # The reminder repeats what the request promised, whatever the settings say now.
+            "reward": reward_context(
+                settings.reward if job.step == REQUEST else promised(sequence.offered_reward, settings),
+                settings,
+            ),
             "step": job.step,
             "locale": locale,
         }
@@ -313,7 +326,12 @@ def deliver(job: ReviewRequestJob) -> str:
             plan = tuple((int(s), str(d)) for s, d in job.plan)
             reminder = with_reminder(plan, now, settings)
             review_data.record_request_sent(
-                store.store_id, job.order_id, basis=job.basis, at=at, reminder_plan=reminder
+                store.store_id,
+                job.order_id,
+                basis=job.basis,
+                at=at,
+                reminder_plan=reminder,
+                offered_reward=settings.reward.to_document() if settings.reward else None,
             )
         else:
             review_data.record_reminder_sent(store.store_id, job.order_id, at=at)

@@ -28,17 +28,18 @@ from typing import Any, cast
 from omotenashi import clock
 from omotenashi.dal import loyalty as loyalty_data
 from omotenashi.dal import marketing as marketing_data
+from omotenashi.dal import orders as order_data
 from omotenashi.dal import reviews as review_data
-from omotenashi.domain import Locale, Store
+from omotenashi.domain import Locale, OrderEvent, Store
 from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.core.errors import ServiceUnavailable
 from omotenashi.logic.loyalty import accounts
 from omotenashi.logic.marketing import coupons
-from omotenashi.logic.reviews.settings import ReviewSettings, Reward, from_store
+from omotenashi.logic.reviews.settings import ReviewSettings, Reward, from_store, reward_from_document
 from omotenashi.messaging.compose import Draft
 from omotenashi.observability import logger, metrics
-from omotenashi.review_domain import RewardOutcome, RewardRecord, RewardSource
+from omotenashi.review_domain import RewardOutcome, RewardRecord, RewardSource, review_reward_key
 from omotenashi.schemas.jobs import ReviewRewardJob
 
 ATTEMPTS = 8
@@ -67,6 +68,7 @@ class Earned:
     email: str | None = None
     name: str | None = None
     locale: str | None = None
+    promised: Reward | None = None  # what the order's review request promised (honoured as such)
 
 
 def within_limit(granted: Mapping[str, str], key: str, at: datetime, limit_days: int) -> bool:
@@ -131,7 +133,7 @@ def _record(
 
 
 def _decide(store: Store, settings: ReviewSettings, earned: Earned) -> RewardRecord:
-    reward = settings.reward if earned.source == "review" else settings.survey_reward
+    reward = (earned.promised or settings.reward) if earned.source == "review" else settings.survey_reward
     if reward is None:
         return _record(store, earned, "off")
     limit = settings.reward_limit_days if earned.source == "review" else 0
@@ -169,6 +171,55 @@ def grant(store: Store, earned: Earned) -> RewardRecord:
     if record.outcome == "granted":
         _give(store, record)
     return record
+
+
+def for_order(store: Store, order_id: str) -> RewardRecord | None:
+    """Decide (once) and give the reward for reviewing `order_id`, when it is earned: the order was
+    placed, and reviewed by the customer who placed it (the first of their reviews). Called when a
+    review arrives and after each order event, so a review that comes before its order is
+    rewarded when the order arrives. None: not earned (yet)."""
+    record = review_data.get_reward(store.store_id, review_reward_key(order_id))
+    if record is not None:
+        if record.outcome == "granted":
+            _give(store, record)  # a retry after a failure midway gives it now (idempotent)
+        return record
+    earned = _earned_by_review(store, order_id)
+    return grant(store, earned) if earned is not None else None
+
+
+def _earned_by_review(store: Store, order_id: str) -> Earned | None:
+    placed = next((e for e in order_data.history(store.store_id, order_id) if e.type == "placed"), None)
+    if placed is None:
+        return None  # the order is not known yet: its placed event decides
+    by_buyer = [
+        r
+        for r in review_data.order_reviews(store.store_id, order_id)
+        if _by_buyer(r.customer_id, r.email, placed)
+    ]
+    if not by_buyer:
+        return None  # no review by the buyer (a stranger's review of the order earns nothing)
+    first = by_buyer[0]  # oldest first
+    sequence = review_data.get_sequence(store.store_id, order_id)
+    return Earned(
+        source="review",
+        key=review_reward_key(order_id),
+        customer_id=placed.customer_id,
+        earned_by=first.review_id,
+        at=clock.parse_instant(first.submitted_at),
+        order_id=order_id,
+        email=placed.email or first.email,
+        name=placed.name,
+        locale=placed.locale,
+        promised=reward_from_document(sequence.offered_reward if sequence else None),
+    )
+
+
+def _by_buyer(customer_id: str, email: str | None, placed: OrderEvent) -> bool:
+    """A review by this customer comes from the one who placed the order (by id, or by address
+    for a storefront that identifies a guest's review by email). Only who wrote it is read."""
+    if customer_id == placed.customer_id:
+        return True
+    return bool(email and placed.email and email.lower() == placed.email.lower())
 
 
 def _give(store: Store, record: RewardRecord) -> None:

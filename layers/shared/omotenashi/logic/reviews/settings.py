@@ -169,6 +169,17 @@ def _review_url(value: Any) -> str | None:
     return value
 
 
+def reward_from_document(document: Mapping[str, Any] | None) -> Reward | None:
+    """A reward as `Reward.to_document` wrote it (e.g. the one a request promised)."""
+    return _reward(document, "reward") if document else None
+
+
+def promised(offered: Mapping[str, Any] | None, settings: ReviewSettings) -> Reward | None:
+    """The reward a review of an order earns: the one its request promised (kept as promised when
+    the store changed or switched off its reward since), else the store's current one."""
+    return reward_from_document(offered) or settings.reward
+
+
 def validate(document: Mapping[str, Any]) -> ReviewSettings:
     if not isinstance(document, Mapping):
         raise InvalidReviewSettings("the review settings must be a JSON object")
