@@ -292,3 +292,30 @@ def test_a_deferral_made_before_the_sweep_moves_the_step_on_stays_pending(stack)
         assert (still.step, still.due_at > due.due_at) == (1, True)
     finally:
         clock.set_source(None)
+
+
+def test_a_copy_of_a_sent_step_in_quiet_hours_does_not_put_it_back(clocked):
+    """A redelivered job of a step that went is not decided again: deferred in quiet hours it would
+    put the step back over the next one (which would then never go)."""
+    from omotenashi.dal import carts as cart_data
+    from omotenashi.logic.marketing import cart_reminders
+    from omotenashi.schemas.jobs import CartReminderJob
+
+    consent(clocked)
+    cart(clocked)
+    advance_to(clocked, T0 + timedelta(hours=1, minutes=2))
+    assert len(reminders(clocked)) == 1
+    stored = cart_data.get("demo", "cart-77", consistent=True)
+    assert stored is not None
+    updated_at = cart_data.stored_updated_at(stored)
+    advance_to(clocked, T0 + timedelta(hours=12))  # 22:00 JST: quiet hours
+    [pending] = list(cart_data.due(T0 + timedelta(days=2), cart_data.SweepStats()))
+    assert pending.step == 2
+    copy = CartReminderJob(
+        store_id="demo", cart_id="cart-77", step=1, updated_at=updated_at, plan=list(pending.plan), due_at=""
+    )
+    assert cart_reminders.deliver(copy) == "already_sent"
+    [still] = list(cart_data.due(T0 + timedelta(days=2), cart_data.SweepStats()))
+    assert (still.step, still.due_at) == (2, pending.due_at)
+    advance_to(clocked, T0 + timedelta(hours=24, minutes=2))
+    assert len(reminders(clocked)) == 2

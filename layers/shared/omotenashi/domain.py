@@ -211,6 +211,7 @@ class Cart:
     ordered_by: str | None = None  # the order that ended this cart's abandonment, if any
     reminders_sent: int = 0
     recovered_order_id: str | None = None
+    reminded: frozenset[str] = frozenset()  # "<updated_at>#<step>" of each reminder sent
 
     @property
     def status(self) -> CartStatus:

@@ -88,3 +88,4 @@ class RewardRecord:
     email: str | None = None
     name: str | None = None
     locale: str | None = None
+    given_at: str | None = None  # when the points were credited and the email queued (once)

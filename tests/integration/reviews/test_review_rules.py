@@ -136,3 +136,41 @@ def test_ids_too_long_for_a_key_are_digested_and_stay_distinct(shop):
     shown = orders.view("demo", long_hashes)  # (a path cannot carry the id's "#" unencoded)
     assert [r.review_id for r in shown.reviews] == [long_hashes]
     assert shown.review_reward is not None and shown.review_reward.outcome == "granted"
+
+
+def test_a_reward_is_given_once_whatever_events_of_the_order_come_later(shop):
+    """The email's delivery record expires (90 days); the reward's own record says it was given,
+    so a refund months later does not send "you earned 50 points" again."""
+    import boto3
+
+    from tests.integration.helpers import item_count
+
+    delivered_order(shop)
+    review(shop)
+    shop.drain()
+    assert len(sent(shop, "review_reward")) == 1
+    deliveries = shop.resources.tables["DeliveriesTable"]
+    client = boto3.client("dynamodb")
+    for item in client.scan(TableName=deliveries)["Items"]:  # as the TTL will, after 90 days
+        client.delete_item(TableName=deliveries, Key={"delivery_id": item["delivery_id"]})
+    assert item_count(shop, "DeliveriesTable") == 0
+    order(shop, "refunded", clock.now(), refund_id="rf-1", refund_amount="100")
+    order(shop, "cancelled", clock.now())
+    shop.drain()
+    assert len(sent(shop, "review_reward")) == 1
+    assert ledger_kinds(shop).count(("review_reward", 50)) == 1
+
+
+def test_a_review_stored_unlabelled_is_never_rewarded_later(shop):
+    """Rewards off when the review came (stored `incentivized: false`), on when its order arrives:
+    no reward goes with a review shown as unpaid (景品表示法)."""
+    store_admin.set_reviews("demo", {"reward": None})
+    review(shop)  # before its order
+    shop.drain()
+    store_admin.set_reviews("demo", {})
+    order(shop, "placed", clock.now())
+    shop.drain()
+    shown = view_order(shop)
+    assert shown["reviews"][0]["incentivized"] is False
+    assert shown["review_reward"]["outcome"] == "off"
+    assert ("review_reward", 50) not in ledger_kinds(shop)

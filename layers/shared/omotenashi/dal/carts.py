@@ -87,6 +87,7 @@ def _to_domain(item: CartItem) -> Cart | None:
         updated_at=parse_instant(item.updated_at),
         ordered_by=stop_order_id(min(filter(None, (item.named_by_order, item.ordered_by)), default=None)),
         reminders_sent=len(item.reminded or ()),
+        reminded=frozenset(item.reminded or ()),
         recovered_order_id=item.recovered_order_id,
     )
 
@@ -225,7 +226,9 @@ def defer_reminder(
     cart changed meanwhile; the plan keeps its later steps."""
     index = [s for s, _ in plan].index(step)
     actions = due_reminders.pending(CartItem, cart_id, plan, index, due=until)
-    return _update(store_id, cart_id, actions, CartItem.updated_at == updated_at, "deferring a reminder")
+    # A step that went is never put back (over the next one).
+    condition = (CartItem.updated_at == updated_at) & ~CartItem.reminded.contains(f"{updated_at}#{step}")
+    return _update(store_id, cart_id, actions, condition, "deferring a reminder")
 
 
 def record_reminder_sent(store_id: str, cart_id: str, *, updated_at: str, step: int, at: str) -> None:

@@ -105,6 +105,7 @@ class RewardItem(Model):
     earned_by = UnicodeAttribute()  # the review id or survey response id
     at = UnicodeAttribute()  # the review's or answer's own time
     decided_at = UnicodeAttribute()
+    given_at = UnicodeAttribute(null=True)  # set once the reward was given (points, email queued)
     email = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     locale = UnicodeAttribute(null=True)

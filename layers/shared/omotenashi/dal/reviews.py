@@ -294,6 +294,7 @@ def _record(item: RewardItem) -> RewardRecord:
         email=item.email,
         name=item.name,
         locale=item.locale,
+        given_at=item.given_at,
     )
 
 
@@ -343,6 +344,20 @@ class GrantedRewards:
     granted: dict[str, str]  # reward key -> the instant it was earned at
     pruned_through: str | None  # every reward dropped from `granted` was earned at or before this
     version: int | None = None  # what a compare-and-swap compares (None: no record yet)
+
+
+def mark_reward_given(store_id: str, key: str, at: str) -> None:
+    """The reward was given (its ledger entry made, its email queued): later events of the order
+    do not give it again (the email's delivery record does not last for ever)."""
+    bind()
+    try:
+        RewardItem(store_id=store_id, key=key).update(
+            actions=[RewardItem.given_at.set(at)],
+            condition=RewardItem.key.exists() & RewardItem.given_at.does_not_exist(),
+        )
+    except PynamoDBException as error:
+        if not condition_failed(error):
+            raise StorageError("recording a reward given failed") from error
 
 
 def granted_rewards(store_id: str, customer_id: str) -> GrantedRewards:

@@ -102,6 +102,10 @@ def deliver(job: CartReminderJob) -> str:
     if cart is None or clock.instant(cart.updated_at) != job.updated_at:
         logger.info("cart reminder for an older update dropped")  # the newer update has its own plan
         return "superseded"
+    if f"{job.updated_at}#{job.step}" in cart.reminded:
+        # A copy of a job whose email went: not a new decision (a deferral now would put the step
+        # back over the next one, and a claim would restart the customer's cap).
+        return "already_sent"
     store = directory.require(job.store_id)
     if cart.status != "active":
         return send.skip(store.store_id, cart.customer_id, FLOW, reference, f"cart_{cart.status}")

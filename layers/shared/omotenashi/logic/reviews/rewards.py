@@ -69,6 +69,9 @@ class Earned:
     name: str | None = None
     locale: str | None = None
     promised: Reward | None = None  # what the order's review request promised (honoured as such)
+    # The review was stored labelled incentivized: a review stored unlabelled (no reward offered
+    # then) is never rewarded later, so no reward goes with a review shown as unpaid (景品表示法).
+    incentivized: bool = True
 
 
 def within_limit(granted: Mapping[str, str], key: str, at: datetime, limit_days: int) -> bool:
@@ -134,7 +137,7 @@ def _record(
 
 def _decide(store: Store, settings: ReviewSettings, earned: Earned) -> RewardRecord:
     reward = (earned.promised or settings.reward) if earned.source == "review" else settings.survey_reward
-    if reward is None:
+    if reward is None or not earned.incentivized:
         return _record(store, earned, "off")
     limit = settings.reward_limit_days if earned.source == "review" else 0
     for attempt in range(ATTEMPTS):
@@ -211,6 +214,7 @@ def _earned_by_review(store: Store, order_id: str) -> Earned | None:
         name=placed.name,
         locale=placed.locale,
         promised=reward_from_document(sequence.offered_reward if sequence else None),
+        incentivized=first.incentivized,
     )
 
 
@@ -223,6 +227,10 @@ def _by_buyer(customer_id: str, email: str | None, placed: OrderEvent) -> bool:
 
 
 def _give(store: Store, record: RewardRecord) -> None:
+    """Credit the points and queue the email, each idempotent, then mark the reward given: a retry
+    after a failure midway gives what is missing; once given, nothing is done again."""
+    if record.given_at is not None:
+        return
     if record.points:
         source_id = record.order_id if record.source == "review" else f"{record.survey_id}"
         accounts.credit_bonus(
@@ -241,6 +249,7 @@ def _give(store: Store, record: RewardRecord) -> None:
             else None,
         )
     jobs.enqueue(ReviewRewardJob(store_id=store.store_id, reward_key=record.key))
+    review_data.mark_reward_given(store.store_id, record.key, clock.instant(clock.now()))
 
 
 # -- the message worker's half: the review_reward email (transactional) ------------------------------

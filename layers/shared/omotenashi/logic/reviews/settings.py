@@ -170,8 +170,12 @@ def _review_url(value: Any) -> str | None:
 
 
 def reward_from_document(document: Mapping[str, Any] | None) -> Reward | None:
-    """A reward as `Reward.to_document` wrote it (e.g. the one a request promised)."""
-    return _reward(document, "reward") if document else None
+    """A reward as `Reward.to_document` wrote it (e.g. the one a request promised); None for one
+    that cannot be read (never written so: an order's events must not fail on it)."""
+    try:
+        return _reward(document, "reward") if document else None
+    except InvalidReviewSettings:
+        return None
 
 
 def promised(offered: Mapping[str, Any] | None, settings: ReviewSettings) -> Reward | None:
