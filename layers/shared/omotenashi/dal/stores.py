@@ -141,22 +141,9 @@ def replace_policy(store_id: str, policy: SlaPolicy) -> None:
         raise StorageError("updating the store policy failed") from error
 
 
-def replace_marketing(store_id: str, document: dict[str, Any]) -> None:
-    """Store the (validated) marketing settings."""
-    _replace_document(store_id, "marketing", document)
-
-
-def replace_loyalty(store_id: str, document: dict[str, Any]) -> None:
-    """Store the (validated) loyalty settings."""
-    _replace_document(store_id, "loyalty", document)
-
-
-def replace_reviews(store_id: str, document: dict[str, Any]) -> None:
-    """Store the (validated) review settings."""
-    _replace_document(store_id, "reviews", document)
-
-
-def _replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:
+def replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:
+    """Store a validated settings document (marketing, loyalty, reviews) as the store's
+    `attribute`; a compare-and-swap on the store's version."""
     bind()
     try:
         item = StoreItem.get(store_id, consistent_read=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets as secrets_module
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -108,55 +109,44 @@ def set_policy(store_id: str, config: dict[str, Any]) -> Store:
     return replace(store, policy=policy, sla_hours=policy.hours_for("normal"))
 
 
-def set_marketing(store_id: str, document: dict[str, Any]) -> Store:
-    """Validate and store the marketing settings (marketing.json; logic/marketing/settings.py)."""
-    from omotenashi.logic.marketing.settings import InvalidMarketingSettings, validate
-
+def _set_document(
+    store_id: str, attribute: str, validate: Callable[[Store], Any], invalid: type[ValueError]
+) -> Store:
+    """Validate a settings document (`validate(store)`: settings or `invalid` naming the field),
+    store its normal form as the store's `attribute`, and answer the store as it now is."""
     store = store_data.get_store(store_id)
     if store is None:
         raise KeyError(store_id)
     try:
-        settings = validate(document, store.time_zone)
-    except InvalidMarketingSettings as error:
+        stored = validate(store).to_document()
+    except invalid as error:
         raise InvalidStore(str(error)) from error
-    stored = settings.to_document()
-    store_data.replace_marketing(store_id, stored)
+    store_data.replace_document(store_id, attribute, stored)
     directory.clear()
-    return replace(store, marketing=stored)
+    return replace(store, **{attribute: stored})
+
+
+def set_marketing(store_id: str, document: dict[str, Any]) -> Store:
+    """Validate and store the marketing settings (marketing.json; logic/marketing/settings.py)."""
+    from omotenashi.logic.marketing.settings import InvalidMarketingSettings, validate
+
+    return _set_document(
+        store_id, "marketing", lambda store: validate(document, store.time_zone), InvalidMarketingSettings
+    )
 
 
 def set_loyalty(store_id: str, document: dict[str, Any]) -> Store:
     """Validate and store the loyalty settings (loyalty.json; logic/loyalty/settings.py)."""
     from omotenashi.logic.loyalty.settings import InvalidLoyaltySettings, validate
 
-    store = store_data.get_store(store_id)
-    if store is None:
-        raise KeyError(store_id)
-    try:
-        settings = validate(document)
-    except InvalidLoyaltySettings as error:
-        raise InvalidStore(str(error)) from error
-    stored = settings.to_document()
-    store_data.replace_loyalty(store_id, stored)
-    directory.clear()
-    return replace(store, loyalty=stored)
+    return _set_document(store_id, "loyalty", lambda _: validate(document), InvalidLoyaltySettings)
 
 
 def set_reviews(store_id: str, document: dict[str, Any]) -> Store:
     """Validate and store the review settings (reviews.json; logic/reviews/settings.py)."""
     from omotenashi.logic.reviews.settings import InvalidReviewSettings, validate
 
-    store = store_data.get_store(store_id)
-    if store is None:
-        raise KeyError(store_id)
-    try:
-        settings = validate(document)
-    except InvalidReviewSettings as error:
-        raise InvalidStore(str(error)) from error
-    stored = settings.to_document()
-    store_data.replace_reviews(store_id, stored)
-    directory.clear()
-    return replace(store, reviews=stored)
+    return _set_document(store_id, "reviews", lambda _: validate(document), InvalidReviewSettings)
 
 
 def add_discount_codes(store_id: str, pool: str, codes: list[str]) -> int:
