@@ -3,16 +3,34 @@ botocore clients from the process's shared session (`dal.aws.session`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from pynamodb.connection import base
 from pynamodb.exceptions import PynamoDBException
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 
 from omotenashi.dal import aws
+from omotenashi.dal.errors import StorageError
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def condition_failed(error: PynamoDBException) -> bool:
     return error.cause_response_code == CONDITION_FAILED
+
+
+def update_if(item: Model, actions: Sequence[Action], condition: Any, what: str) -> bool:
+    """One conditional UpdateItem: True when applied, False when the condition did not hold; any
+    other failure is a StorageError naming `what`."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+    except PynamoDBException as error:
+        if condition_failed(error):
+            return False
+        raise StorageError(f"{what} failed") from error
+    return True
 
 
 def share_session() -> None:

@@ -23,7 +23,7 @@ from pynamodb.expressions.update import Action
 
 from omotenashi.clock import instant, parse_instant
 from omotenashi.dal import due_reminders
-from omotenashi.dal._pynamo import condition_failed
+from omotenashi.dal._pynamo import condition_failed, update_if
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import CartItem, CustomerCartLink, bind
 from omotenashi.domain import Cart, LineItem, Locale
@@ -262,14 +262,7 @@ def record_recovery(
 
 def _update(store_id: str, cart_id: str, actions: list[Action], condition: Any, what: str) -> bool:
     bind()
-    item = CartItem(store_id=store_id, cart_id=cart_id)
-    try:
-        item.update(actions=actions, condition=condition)
-    except PynamoDBException as error:
-        if condition_failed(error):
-            return False
-        raise StorageError(f"{what} failed") from error
-    return True
+    return update_if(CartItem(store_id=store_id, cart_id=cart_id), actions, condition, what)
 
 
 def due(now: datetime, stats: SweepStats) -> Iterator[DueReminder]:

@@ -10,7 +10,7 @@ from typing import Any, cast
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from omotenashi.clock import isoformat, parse_iso
-from omotenashi.dal._pynamo import condition_failed
+from omotenashi.dal._pynamo import condition_failed, update_if
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import InquiryItem, bind
 from omotenashi.domain import Customer, Inquiry, Locale
@@ -195,14 +195,7 @@ def get(store_id: str, inquiry_id: str, *, consistent: bool = False) -> Inquiry 
 
 def _conditional_update(store_id: str, inquiry_id: str, actions: list, condition: object, what: str) -> bool:
     bind()
-    item = InquiryItem(store_id=store_id, inquiry_id=inquiry_id)
-    try:
-        item.update(actions=actions, condition=condition)  # type: ignore[arg-type]
-    except PynamoDBException as error:
-        if condition_failed(error):
-            return False
-        raise StorageError(f"{what} failed") from error
-    return True
+    return update_if(InquiryItem(store_id=store_id, inquiry_id=inquiry_id), actions, condition, what)
 
 
 def mark_auto_reply_sent(

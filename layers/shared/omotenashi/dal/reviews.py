@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.expressions.update import Action
 
 from omotenashi.dal import due_reminders
-from omotenashi.dal._pynamo import condition_failed
+from omotenashi.dal._pynamo import condition_failed, update_if
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.review_tables import (
     CustomerRewardsItem,
@@ -75,13 +75,7 @@ def get_sequence(store_id: str, order_id: str) -> ReviewSequence | None:
 def _update(store_id: str, order_id: str, actions: list[Action], condition: Any, what: str) -> bool:
     bind()
     item = ReviewOrderItem(store_id=store_id, key=_order_key(order_id))
-    try:
-        item.update(actions=[ReviewOrderItem.order_id.set(order_id), *actions], condition=condition)
-    except PynamoDBException as error:
-        if condition_failed(error):
-            return False
-        raise StorageError(f"{what} failed") from error
-    return True
+    return update_if(item, [ReviewOrderItem.order_id.set(order_id), *actions], condition, what)
 
 
 def plan_request(store_id: str, order_id: str, plan: due_reminders.Plan, *, basis: str) -> bool:
@@ -350,14 +344,13 @@ def mark_reward_given(store_id: str, key: str, at: str) -> None:
     """The reward was given (its ledger entry made, its email queued): later events of the order
     do not give it again (the email's delivery record does not last for ever)."""
     bind()
-    try:
-        RewardItem(store_id=store_id, key=key).update(
-            actions=[RewardItem.given_at.set(at)],
-            condition=RewardItem.key.exists() & RewardItem.given_at.does_not_exist(),
-        )
-    except PynamoDBException as error:
-        if not condition_failed(error):
-            raise StorageError("recording a reward given failed") from error
+    not_given_yet = RewardItem.key.exists() & RewardItem.given_at.does_not_exist()
+    update_if(
+        RewardItem(store_id=store_id, key=key),
+        [RewardItem.given_at.set(at)],
+        not_given_yet,
+        "recording a reward given",
+    )
 
 
 def granted_rewards(store_id: str, customer_id: str) -> GrantedRewards:
