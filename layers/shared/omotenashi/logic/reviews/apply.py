@@ -48,8 +48,8 @@ def review(store: Store, event: ReviewEventIn) -> bool:
 def order_changed(store: Store, order_id: str) -> None:
     """After any event of the order: its review request is planned, stopped or left (requests.py),
     and a review that arrived before the order is rewarded once the order is known."""
-    requests.schedule(store, order_id)
     sequence = review_data.get_sequence(store.store_id, order_id)
+    requests.schedule(store, order_id, sequence)
     if sequence is not None and sequence.reviewed_at is not None:
         rewards.for_order(store, order_id)
 

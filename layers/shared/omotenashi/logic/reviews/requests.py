@@ -39,6 +39,7 @@ from omotenashi.logic.reviews.settings import (
 )
 from omotenashi.messaging.formatting import format_date
 from omotenashi.observability import logger, metrics
+from omotenashi.review_domain import ReviewSequence
 from omotenashi.schemas.jobs import ReviewRequestJob
 
 REQUEST, REMINDER = 1, 2
@@ -151,13 +152,13 @@ def with_reminder(
     return (*[p for p in plan if p[0] == REQUEST], (REMINDER, clock.instant(due)))
 
 
-def schedule(store: Store, order_id: str) -> str:
-    """After an order event (or a review) of `order_id`: plan, stop or leave its sequence."""
+def schedule(store: Store, order_id: str, sequence: ReviewSequence | None) -> str:
+    """After an order event of `order_id` (its sequence as read just before): plan, stop or leave
+    the sequence."""
     settings = from_store(store)
     if marketing_settings(store) is None:
         return "waiting:no_marketing_settings"  # no marketing email at all without the legal details
     facts = OrderFacts.from_history(order_data.history(store.store_id, order_id))
-    sequence = review_data.get_sequence(store.store_id, order_id)
     reviewed = sequence is not None and sequence.reviewed_at is not None
     match decide(settings, facts, reviewed=reviewed, now=clock.now()):
         case Plan(basis=basis, steps=steps):
@@ -306,6 +307,7 @@ def deliver(job: ReviewRequestJob) -> str:
             "locale": locale,
         }
 
+    plan = tuple((int(s), str(d)) for s, d in job.plan)
     outcome = send.marketing_email(
         send.Message(
             store=store,
@@ -323,7 +325,6 @@ def deliver(job: ReviewRequestJob) -> str:
     if outcome.sent is not None:
         at = clock.instant(now)
         if job.step == REQUEST:
-            plan = tuple((int(s), str(d)) for s, d in job.plan)
             reminder = with_reminder(plan, now, settings)
             review_data.record_request_sent(
                 store.store_id,
@@ -341,7 +342,7 @@ def deliver(job: ReviewRequestJob) -> str:
             job.order_id,
             basis=job.basis,
             step=job.step,
-            plan=tuple((int(s), str(d)) for s, d in job.plan),
+            plan=plan,
             until=clock.instant(outcome.defer_until),
         )
     return outcome.label

@@ -20,7 +20,7 @@ order, and the stored review is marked `incentivized` so the storefront can labe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -163,16 +163,27 @@ def _decide(store: Store, settings: ReviewSettings, earned: Earned) -> RewardRec
     raise ServiceUnavailable("the customer's rewards are changing; retry")
 
 
-def grant(store: Store, earned: Earned) -> RewardRecord:
-    """Decide the reward for `earned` once, and give what was decided (again, harmlessly, on a
-    retry: a failure after the decision gives it on the next attempt)."""
-    record = review_data.get_reward(store.store_id, earned.key)
+def _settle(store: Store, key: str, earned: Callable[[], Earned | None]) -> RewardRecord | None:
+    """The reward under `key`: decided once (from `earned()`, read only when undecided; None: not
+    earned yet) and given what was decided (again, harmlessly, on a retry: a failure after the
+    decision gives it on the next attempt)."""
+    record = review_data.get_reward(store.store_id, key)
     if record is None:
-        record = _decide(store, from_store(store), earned)
+        found = earned()
+        if found is None:
+            return None
+        record = _decide(store, from_store(store), found)
         metrics.add_metric(name=f"Reward_{record.outcome}", unit="Count", value=1)
         logger.info("reward decided", extra={"source": record.source, "outcome": record.outcome})
     if record.outcome == "granted":
         _give(store, record)
+    return record
+
+
+def grant(store: Store, earned: Earned) -> RewardRecord:
+    """Decide the reward for `earned` once, and give it (see _settle)."""
+    record = _settle(store, earned.key, lambda: earned)
+    assert record is not None  # earned() never answers None here
     return record
 
 
@@ -181,13 +192,7 @@ def for_order(store: Store, order_id: str) -> RewardRecord | None:
     placed, and reviewed by the customer who placed it (the first of their reviews). Called when a
     review arrives and after each order event, so a review that comes before its order is
     rewarded when the order arrives. None: not earned (yet)."""
-    record = review_data.get_reward(store.store_id, review_reward_key(order_id))
-    if record is not None:
-        if record.outcome == "granted":
-            _give(store, record)  # a retry after a failure midway gives it now (idempotent)
-        return record
-    earned = _earned_by_review(store, order_id)
-    return grant(store, earned) if earned is not None else None
+    return _settle(store, review_reward_key(order_id), lambda: _earned_by_review(store, order_id))
 
 
 def _earned_by_review(store: Store, order_id: str) -> Earned | None:
