@@ -4,7 +4,6 @@ button to the cart, the discount code when there is one, the tone of later steps
 from __future__ import annotations
 
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from jinja2 import UndefinedError
 from omotenashi.messaging import templates
 from omotenashi.messaging.footer import render_footer, with_footer
 from omotenashi.messaging.money import format_money
+from tests.unit.html_balance import balanced
 
 ROOT = Path(__file__).resolve().parents[2] / "templates"
 HOSTILE = '<script>alert("x")</script> & "tea" \'cup\''
@@ -50,36 +50,6 @@ def _render(locale: str = "ja", **overrides: Any) -> templates.RenderedMessage:
     return templates.render("cart_reminder", locale, _context(locale, **overrides))
 
 
-class _Balance(HTMLParser):
-    """Every element opened is closed, in order (void elements aside): a broken table in an email
-    renders differently in every client."""
-
-    VOID = frozenset({"meta", "br", "img", "hr", "link", "input"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.counts: dict[str, int] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.counts[tag] = self.counts.get(tag, 0) + 1
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.errors.append(tag)
-
-
-def _balanced(html: str) -> _Balance:
-    parser = _Balance()
-    parser.feed(html)
-    parser.close()
-    assert parser.errors == [] and parser.stack == [], (parser.errors, parser.stack)
-    return parser
-
-
 @pytest.mark.parametrize("locale", ["ja", "en"])
 @pytest.mark.parametrize("step", [1, 2])
 @pytest.mark.parametrize("discount_code", [None, "WELCOME10"])
@@ -108,7 +78,7 @@ def test_renders_every_combination(locale, step, discount_code, name, image):
         greeting = "Hi 山田太郎," if name else "Hi there,"
     assert rendered.text.startswith(greeting) and greeting in rendered.html
     assert "None" not in rendered.text + rendered.html + rendered.subject
-    tags = _balanced(rendered.html).counts
+    tags = balanced(rendered.html).counts
     assert tags.get("img", 0) == (1 if image else 0)
 
 
@@ -128,7 +98,7 @@ def test_hostile_names_are_escaped_in_html_and_kept_in_text(locale):
     assert 'alt="&lt;script&gt;' in rendered.html  # the image's alt text too
     assert "A&amp;B &lt;Shop&gt;" in rendered.html
     assert HOSTILE in rendered.text and "<b>太郎</b>" in rendered.text and "A&B <Shop>" in rendered.subject
-    _balanced(rendered.html)
+    balanced(rendered.html)
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
@@ -208,7 +178,7 @@ def test_long_item_lists_show_twenty_and_count_the_rest(locale):
         assert f"商品{n:02d}" not in rendered.text + rendered.html
     rest = {"ja": "ほか5件の商品", "en": "5 more items"}[locale]
     assert rest in rendered.text and rest in rendered.html
-    assert _balanced(rendered.html).counts["img"] == SHOWN
+    assert balanced(rendered.html).counts["img"] == SHOWN
     one_more = _render(locale, items=items[: SHOWN + 1])
     assert ("ほか1件の商品" if locale == "ja" else "1 more item in") in one_more.text
     exactly = _render(locale, items=items[:SHOWN])

@@ -4,7 +4,6 @@ en): points with a thousands separator, tier names, optional values left out rat
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from omotenashi.messaging import templates
+from tests.unit.html_balance import balanced
 
 ROOT = Path(__file__).resolve().parents[2] / "templates"
 LOCALES = ("ja", "en")
@@ -63,34 +63,12 @@ def _all(rendered: templates.RenderedMessage) -> str:
     return rendered.subject + "\n" + rendered.text + "\n" + rendered.html
 
 
-class _Balance(HTMLParser):
-    """Every element opened is closed, in order (void elements aside)."""
-
-    VOID = frozenset({"meta", "br", "img", "hr", "link", "input"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.errors.append(tag)
-
-
 def _assert_clean(rendered: templates.RenderedMessage) -> None:
     everything = _all(rendered)
     assert rendered.subject and "\n" not in rendered.subject and "デモショップ" in rendered.subject
     for leak in ("None", "Undefined", "{{", "}}", "{%", "%}", "{:,}"):
         assert leak not in everything, leak
-    parser = _Balance()
-    parser.feed(rendered.html)
-    parser.close()
-    assert parser.errors == [] and parser.stack == [], (parser.errors, parser.stack)
+    balanced(rendered.html)
     assert rendered.html.startswith("<!DOCTYPE html>")
     assert rendered.text.strip().endswith(("デモショップ", "shop@demo.example"))  # signed by the store
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from omotenashi.domain import Store
 from omotenashi.messaging import templates
 from omotenashi.messaging.compose import Draft, MarketingFooter, compose
 from omotenashi.messaging.footer import render_footer, with_footer
+from tests.unit.html_balance import HtmlBalance, balanced
 
 ROOT = Path(__file__).resolve().parents[2] / "templates"
 LOCALES = ("ja", "en")
@@ -107,42 +107,13 @@ def _all(rendered: templates.RenderedMessage) -> str:
     return rendered.subject + "\n" + rendered.text + "\n" + rendered.html
 
 
-class _Balance(HTMLParser):
-    """Every element opened is closed, in order (void elements aside)."""
-
-    VOID = frozenset({"meta", "br", "img", "hr", "link", "input"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.counts: dict[str, int] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.counts[tag] = self.counts.get(tag, 0) + 1
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.errors.append(tag)
-
-
-def _balanced(html: str) -> _Balance:
-    parser = _Balance()
-    parser.feed(html)
-    parser.close()
-    assert parser.errors == [] and parser.stack == [], (parser.errors, parser.stack)
-    return parser
-
-
-def _assert_clean(rendered: templates.RenderedMessage, locale: str) -> _Balance:
+def _assert_clean(rendered: templates.RenderedMessage, locale: str) -> HtmlBalance:
     assert rendered.subject and "\n" not in rendered.subject
     assert rendered.subject.startswith("【デモショップ】" if locale == "ja" else "[デモショップ] ")
     for leak in ("None", "Undefined", "{{", "}}", "{%", "%}", "{:,}"):
         assert leak not in _all(rendered), leak
     assert rendered.html.startswith("<!DOCTYPE html>") and f'<html lang="{locale}">' in rendered.html
-    return _balanced(rendered.html)
+    return balanced(rendered.html)
 
 
 def test_every_kind_has_ja_and_en_with_all_parts():
@@ -302,7 +273,7 @@ def test_html_escapes_what_came_from_outside_and_text_keeps_it(kind, locale):
     assert "&lt;o&amp;1&gt;" in rendered.html
     assert "<b>x</b>" in rendered.text and "<i>太郎</i>" in rendered.text
     assert "A&B <Shop>" in rendered.subject
-    _balanced(rendered.html)
+    balanced(rendered.html)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -477,7 +448,7 @@ def test_reward_html_escapes_and_text_keeps(locale):
         assert raw not in rendered.html
     assert "&lt;b&gt;x&lt;/b&gt;" in rendered.html and "&lt;C&amp;1&gt;" in rendered.html
     assert "<b>x</b>" in rendered.text and "<C&1>" in rendered.text and "A&B <Shop>" in rendered.subject
-    _balanced(rendered.html)
+    balanced(rendered.html)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
