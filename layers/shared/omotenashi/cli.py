@@ -276,6 +276,11 @@ SETTINGS_DOCUMENTS = {
         "review request timing, review link, review and survey rewards",
         "docs/reviews.md",
     ),
+    "email": (
+        "set_email",
+        "receiving domain, support addresses, new-inquiry notice, staff names",
+        "docs/email.md",
+    ),
 }
 
 

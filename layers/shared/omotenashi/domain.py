@@ -80,6 +80,8 @@ class Store:
     loyalty: Mapping[str, Any] | None = None
     # The validated reviews.json (logic/reviews/settings.py reads it); None: every default.
     reviews: Mapping[str, Any] | None = None
+    # The validated email.json (logic/inquiries/email_settings.py reads it); None: every default.
+    email: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,17 @@ class Customer:
     name: str | None = None
     customer_id: str | None = None
     locale: Locale | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that came with an email, stored in the inbound bucket under `key`; never sent on
+    to anyone unless staff attach it themselves."""
+
+    name: str
+    content_type: str
+    size: int
+    key: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,11 @@ class Inquiry:
     # The customer's newest words: the first message, or a follow-up (staff alerts quote it).
     latest_message: str | None = None
     latest_message_at: datetime | None = None
+    # Email channel: files the first email carried, the raw email kept for audit (inbound bucket
+    # key), and its Message-ID (our answers are sent In-Reply-To it).
+    attachments: tuple[Attachment, ...] = ()
+    source_key: str | None = None
+    email_message_id: str | None = None
 
     @property
     def newest_customer_message(self) -> str:
@@ -138,6 +156,9 @@ class Reply:
     request_hash: str
     email_state: str = "pending"
     sla_round: int = 0  # the SLA round this reply answered
+    author_email: str | None = None  # a staff member's address (replies by email)
+    channel: str = "api"  # "api" or "email"
+    source_key: str | None = None  # a reply by email: the raw email in the inbound bucket
 
 
 @dataclass(frozen=True)
@@ -153,6 +174,9 @@ class CustomerMessage:
     request_hash: str
     sla_round: int
     reply_due_at: datetime
+    channel: str = "api"  # "api" or "email"
+    attachments: tuple[Attachment, ...] = ()
+    source_key: str | None = None  # by email: the raw email in the inbound bucket
 
 
 @dataclass(frozen=True)

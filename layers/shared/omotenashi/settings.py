@@ -31,8 +31,16 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "ORDERS_TABLE",
         "LOYALTY_TABLE",
         "REVIEWS_TABLE",
+        "INBOUND_BUCKET",
     ),
-    "inquiry_worker": ("STORES_TABLE", "INQUIRIES_TABLE", "RATE_LIMITS_TABLE", "DELIVERIES_TABLE"),
+    "inquiry_worker": (
+        "STORES_TABLE",
+        "INQUIRIES_TABLE",
+        "RATE_LIMITS_TABLE",
+        "DELIVERIES_TABLE",
+        "INBOUND_BUCKET",
+        "RECEIVING_DOMAIN",
+    ),
     "message_worker": (
         "STORES_TABLE",
         "INQUIRIES_TABLE",
@@ -41,6 +49,8 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "LOYALTY_TABLE",
         "MARKETING_TABLE",
         "REVIEWS_TABLE",
+        "INBOUND_BUCKET",
+        "RECEIVING_DOMAIN",
     ),
     "sla_sweep": (
         "INQUIRIES_TABLE",
@@ -79,6 +89,18 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "MESSAGE_QUEUE_URL",
         "MARKETING_QUEUE_URL",
     ),
+    # SES receiving: raw mail in S3 -> a customer's new inquiry or follow-up, or a staff reply.
+    "inbound_mail": (
+        "STORES_TABLE",
+        "INQUIRIES_TABLE",
+        "REPLIES_TABLE",
+        "INQUIRY_QUEUE_URL",
+        "MESSAGE_QUEUE_URL",
+        "INBOUND_BUCKET",
+        "RECEIVING_DOMAIN",
+    ),
+    # SES bounce and complaint notifications (SNS) -> the store's suppression list.
+    "ses_notifications": ("MARKETING_TABLE",),
 }
 
 
@@ -169,6 +191,17 @@ class Settings:
     @property
     def message_queue_url(self) -> str:
         return _required("MESSAGE_QUEUE_URL")
+
+    @property
+    def inbound_bucket(self) -> str:
+        """Raw received mail (inbound/<SES message id>) and its attachments (attachments/...)."""
+        return _required("INBOUND_BUCKET")
+
+    @property
+    def receiving_domain(self) -> str:
+        """The stack's SES receiving domain: a store receives at <store_id>.<this> unless its
+        email settings name a domain of its own."""
+        return _required("RECEIVING_DOMAIN").strip().lower().rstrip(".")
 
     @classmethod
     def from_env(cls) -> Settings:

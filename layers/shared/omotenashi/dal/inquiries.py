@@ -13,7 +13,7 @@ from omotenashi.clock import isoformat, parse_iso
 from omotenashi.dal._pynamo import condition_failed, update_if
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import InquiryItem, bind
-from omotenashi.domain import Customer, Inquiry, Locale
+from omotenashi.domain import Attachment, Customer, Inquiry, Locale
 
 
 def _to_domain(item: InquiryItem) -> Inquiry:
@@ -51,7 +51,23 @@ def _to_domain(item: InquiryItem) -> Inquiry:
         closed_at=item.closed_at,
         latest_message=item.latest_message,
         latest_message_at=item.latest_message_at,
+        attachments=attachments_from_json(item.attachments),
+        source_key=item.source_key,
+        email_message_id=item.email_message_id,
     )
+
+
+def attachments_from_json(document: Any) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(name=a["name"], content_type=a["content_type"], size=int(a["size"]), key=a["key"])
+        for a in document or ()
+    )
+
+
+def attachments_to_json(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]] | None:
+    if not attachments:
+        return None
+    return [{"name": a.name, "content_type": a.content_type, "size": a.size, "key": a.key} for a in attachments]
 
 
 def _plan_from_json(text: str | None) -> tuple[tuple[str, datetime], ...]:
@@ -153,6 +169,9 @@ def create_if_absent(inquiry: Inquiry) -> bool:
         sla_started_at=inquiry.received_at,
         sla_round=inquiry.sla_round,
         alert_plan=plan_to_json(inquiry.alert_plan),
+        attachments=attachments_to_json(inquiry.attachments),
+        source_key=inquiry.source_key,
+        email_message_id=inquiry.email_message_id,
     )
     for name, value in _status_fields(inquiry.store_id, inquiry.status, inquiry.customer.email).items():
         setattr(item, name, value)

@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
+from omotenashi.dal.inquiries import attachments_from_json, attachments_to_json
 from omotenashi.dal.tables import ReplyItem, bind
 from omotenashi.domain import CustomerMessage, Reply
 
@@ -29,6 +30,9 @@ def _to_domain(item: ReplyItem) -> Reply:
         request_hash=item.request_hash,
         email_state=item.email_state,
         sla_round=int(item.sla_round or 0),
+        author_email=item.author_email,
+        channel=item.channel or "api",
+        source_key=item.source_key,
     )
 
 
@@ -43,6 +47,9 @@ def create_if_absent(reply: Reply) -> bool:
         request_hash=reply.request_hash,
         email_state="pending",
         sla_round=reply.sla_round,
+        author_email=reply.author_email,
+        channel=None if reply.channel == "api" else reply.channel,
+        source_key=reply.source_key,
     )
     return _save_new(item, "storing a reply failed")
 
@@ -85,6 +92,9 @@ def create_message_if_absent(message: CustomerMessage) -> bool:
         email_state="none",
         sla_round=message.sla_round,
         reply_due_at=message.reply_due_at,
+        channel=None if message.channel == "api" else message.channel,
+        attachments=attachments_to_json(message.attachments),
+        source_key=message.source_key,
     )
     return _save_new(item, "storing a customer message failed")
 
@@ -102,6 +112,9 @@ def get_message(store_id: str, inquiry_id: str, message_id: str) -> CustomerMess
         request_hash=item.request_hash,
         sla_round=int(item.sla_round or 0),
         reply_due_at=item.reply_due_at,
+        channel=item.channel or "api",
+        attachments=attachments_from_json(item.attachments),
+        source_key=item.source_key,
     )
 
 

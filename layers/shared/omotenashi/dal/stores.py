@@ -42,6 +42,7 @@ def _to_domain(item: StoreItem) -> Store:
         marketing=item.marketing,
         loyalty=item.loyalty,
         reviews=item.reviews,
+        email=item.email,
     )
 
 
@@ -142,12 +143,15 @@ def replace_policy(store_id: str, policy: SlaPolicy) -> None:
 
 
 def replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:
-    """Store a validated settings document (marketing, loyalty, reviews) as the store's
-    `attribute`; a compare-and-swap on the store's version."""
+    """Store a validated settings document (marketing, loyalty, reviews, email) as the store's
+    `attribute`; a compare-and-swap on the store's version. The email document's own receiving
+    domain is also the receiving-domain index's key."""
     bind()
     try:
         item = StoreItem.get(store_id, consistent_read=True)
         setattr(item, attribute, document)
+        if attribute == "email":
+            item.receiving_domain = document.get("receiving_domain") or None
         item.save()  # VersionAttribute makes this a compare-and-swap
     except DoesNotExist as error:
         raise KeyError(store_id) from error
@@ -155,6 +159,25 @@ def replace_document(store_id: str, attribute: str, document: dict[str, Any]) ->
         if condition_failed(error):
             raise StoreChanged(store_id) from error
         raise StorageError(f"updating the {attribute} settings failed") from error
+
+
+def stores_receiving_at(domain: str) -> list[str]:
+    """The stores whose own receiving domain is `domain` (one at most, but an index cannot promise
+    it): one Query of the sparse receiving-domain index, eventually consistent."""
+    bind()
+    try:
+        return [item.store_id for item in StoreItem.receiving_domains.query(domain.lower(), limit=2)]
+    except PynamoDBException as error:
+        raise StorageError("looking up a receiving domain failed") from error
+
+
+def list_stores() -> list[Store]:
+    """Every store (ops: `omotenashi stores list`): a Scan, never on a request path."""
+    bind()
+    try:
+        return sorted((_to_domain(item) for item in StoreItem.scan()), key=lambda store: store.store_id)
+    except PynamoDBException as error:
+        raise StorageError("listing stores failed") from error
 
 
 def replace_secrets(store_id: str, secrets: tuple[SigningSecret, ...], now: datetime) -> None:

@@ -35,6 +35,17 @@ class SecretAttribute(MapAttribute[str, Any]):
     created_at = UTCDateTimeAttribute()
 
 
+class ReceivingDomainIndex(GlobalSecondaryIndex["StoreItem"]):
+    """Sparse: only stores with a receiving domain of their own carry the key; inbound mail to
+    that domain finds its store with one Query."""
+
+    class Meta:
+        index_name = "receiving-domain"
+        projection = KeysOnlyProjection()
+
+    receiving_domain = UnicodeAttribute(hash_key=True)
+
+
 class StoreItem(Model):
     class Meta:
         table_name: str = ""  # set by bind()
@@ -54,7 +65,13 @@ class StoreItem(Model):
     marketing = JSONAttribute(null=True)  # the validated marketing.json (logic/marketing/settings)
     loyalty = JSONAttribute(null=True)  # the validated loyalty.json (logic/loyalty/settings)
     reviews = JSONAttribute(null=True)  # the validated reviews.json (logic/reviews/settings)
+    email = JSONAttribute(null=True)  # the validated email.json (logic/inquiries/email_settings)
+    # The store's own receiving domain (email.json), the receiving-domain index's key; absent for a
+    # store that receives at <store_id>.<stack domain>, which needs no lookup.
+    receiving_domain = UnicodeAttribute(null=True)
     version = VersionAttribute()
+
+    receiving_domains = ReceivingDomainIndex()
 
 
 class DueAlertsIndex(GlobalSecondaryIndex["InquiryItem"]):
@@ -126,6 +143,9 @@ class InquiryItem(Model):
     closed_at = UTCDateTimeAttribute(null=True)
     latest_message = UnicodeAttribute(null=True)  # the newest customer follow-up
     latest_message_at = UTCDateTimeAttribute(null=True)
+    attachments = JSONAttribute(null=True)  # [{name, content_type, size, key}] of the first email
+    source_key = UnicodeAttribute(null=True)  # the raw email (inbound bucket), email channel
+    email_message_id = UnicodeAttribute(null=True)
 
 
 class DigestItem(Model):
@@ -162,6 +182,10 @@ class ReplyItem(Model):
     email_state = UnicodeAttribute(default="pending")
     sla_round = NumberAttribute(null=True)
     reply_due_at = UTCDateTimeAttribute(null=True)  # customer follow-ups: the deadline they set
+    author_email = UnicodeAttribute(null=True)  # staff replies by email: the member's address
+    channel = UnicodeAttribute(null=True)  # "email" for entries that came by email; absent: API
+    attachments = JSONAttribute(null=True)  # customer follow-ups by email: their files
+    source_key = UnicodeAttribute(null=True)  # the raw email (inbound bucket)
 
 
 class DeliveryItem(Model):

@@ -149,6 +149,21 @@ def set_reviews(store_id: str, document: dict[str, Any]) -> Store:
     return _set_document(store_id, "reviews", lambda _: validate(document), InvalidReviewSettings)
 
 
+def set_email(store_id: str, document: dict[str, Any]) -> Store:
+    """Validate and store the email-channel settings (email.json; logic/inquiries/email_settings.py).
+    A receiving domain of the store's own must not be another store's."""
+    from omotenashi.logic.inquiries.email_settings import InvalidEmailSettings, validate
+
+    def checked(store: Store) -> Any:
+        settings = validate(document, store)
+        domain = settings.receiving_domain
+        if domain and any(other != store_id for other in store_data.stores_receiving_at(domain)):
+            raise InvalidEmailSettings(f"receiving_domain: {domain} is another store's")
+        return settings
+
+    return _set_document(store_id, "email", checked, InvalidEmailSettings)
+
+
 def add_discount_codes(store_id: str, pool: str, codes: list[str]) -> int:
     """Load one-time discount codes into a store's pool (a cart-reminder step's `discount_pool`)."""
     from omotenashi.dal import marketing as marketing_data
