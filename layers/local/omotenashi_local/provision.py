@@ -42,6 +42,13 @@ DEMO_REVIEWS = {
     "?order={order_id}&sku={sku}&customer={customer_id}&token={token}",
 }
 
+# The demo store receives at support@demo.example (CONTRACT.md), and staff replies show a name.
+DEMO_EMAIL = {
+    "receiving_domain": "demo.example",
+    "support_addresses": ["support"],
+    "staff_names": {"staff@demo.example": "山田 花子"},
+}
+
 
 @dataclass
 class QueueInfo:
@@ -167,9 +174,10 @@ def verify_sender_domain(domain: str, region: str) -> None:
 
 def seed_demo_store(secret: str) -> None:
     from omotenashi import clock
-    from omotenashi.logic.core.store_admin import create_store, set_marketing, set_reviews
+    from omotenashi.logic.core.store_admin import create_store, set_email, set_marketing, set_reviews
 
     create_store(**DEMO_STORE, now=clock.now(), secret_value=secret)  # type: ignore[arg-type]
     # Every default, and the legal sender details, so `make run` shows a complete cart reminder.
     set_marketing(str(DEMO_STORE["store_id"]), DEMO_MARKETING)
     set_reviews(str(DEMO_STORE["store_id"]), DEMO_REVIEWS)
+    set_email(str(DEMO_STORE["store_id"]), DEMO_EMAIL)

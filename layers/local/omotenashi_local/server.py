@@ -18,6 +18,7 @@ from omotenashi_local.runtime import api_response_bytes, dumps
 from omotenashi_local.stack import LocalStack
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
+MAX_INBOUND_BYTES = 40 * 1024 * 1024  # SES receiving's limit (/_local/inbound)
 MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 3600  # per call; far beyond any SLA, far below datetime's range
 # A client gets this long to send its request body (and each read of an idle connection waits this
 # long): a stalled client must not hold a server thread forever.
@@ -150,9 +151,12 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                     raise ValueError(length)
             except ValueError:
                 return self._refuse(400, "invalid_header", "Content-Length must be a whole number >= 0")
-            if length > MAX_REQUEST_BYTES:
+            if length > self._max_body():
                 return self._refuse(413, "payload_too_large", "request body too large")
             return self._read(length) if length else b""
+
+        def _max_body(self) -> int:
+            return MAX_INBOUND_BYTES if self.path.startswith("/_local/inbound") else MAX_REQUEST_BYTES
 
         def _chunked_body(self) -> bytes | None:
             body = bytearray()
@@ -168,7 +172,7 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                     while self._readline(1024).strip():  # trailers
                         pass
                     return bytes(body)
-                if len(body) + size > MAX_REQUEST_BYTES:
+                if len(body) + size > self._max_body():
                     return self._refuse(413, "payload_too_large", "request body too large")
                 body += self._read(size)
                 self._readline(8)  # the CRLF after each chunk
@@ -218,8 +222,38 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                 self._json(200, {"now": clock.isoformat(clock.now())})
             elif path == "/_local/clock/advance" and method == "POST":
                 self._advance(body)
+            elif path == "/_local/inbound" and method == "POST":
+                self._inbound(body)
             else:
                 self._error(404, "not_found", "no such local endpoint")
+
+        def _inbound(self, body: bytes) -> None:
+            """A raw RFC 5322 email, as SES receiving would get it; ?to=a,b is the envelope."""
+            if not body.strip():
+                self._error(400, "invalid_body", "the body must be a raw RFC 5322 email")
+                return
+            query = parse_qs(self.path.partition("?")[2])
+            recipients = [a.strip() for value in query.get("to", []) for a in value.split(",") if a.strip()]
+            bad = [
+                a
+                for a in recipients
+                if a.count("@") != 1 or len(a) > 254 or a.startswith("@") or a.endswith("@")
+            ]
+            if bad or len(recipients) > 50:
+                self._json(
+                    422,
+                    {
+                        "error": {
+                            "type": "validation_error",
+                            "message": "invalid fields: to",
+                            "fields": [
+                                {"field": "to", "message": "must be 1-50 email addresses, comma-separated"}
+                            ],
+                        }
+                    },
+                )
+                return
+            self._json(202, self._stack.inbound(body, recipients or None))
 
         def _advance(self, body: bytes) -> None:
             try:

@@ -6,6 +6,7 @@ front of it (with the moto server).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -101,6 +102,7 @@ class LocalStack:
         self.pollers: list[SqsPoller] = []
         self.stream_pollers: list[StreamPoller] = []
         self.schedules: list[Schedule] = []
+        self.pools: dict[str, FunctionPool] = {}  # by function folder (functions/<name>)
         queues_by_arn = {q.arn: q for q in self.resources.queues.values()}
         tables_by_stream = {
             arn: self.resources.tables[logical_id]
@@ -112,6 +114,7 @@ class LocalStack:
             pool = FunctionPool(
                 spec, api_instances if "Api" in kinds else worker_instances, region=self.resources.region
             )
+            self.pools[spec.code_dir.name] = pool
             for event in spec.events:
                 if event.type == "Api":
                     self.routes.append(ApiRoute(event.properties["Path"], event.properties["Method"], pool))
@@ -166,6 +169,37 @@ class LocalStack:
             "headers": {"Content-Type": "application/json"},
             "body": '{"error": {"type": "not_found", "message": "no such route"}}',
         }
+
+    # -- email (SES receiving) -------------------------------------------------------------------
+    def inbound(self, raw: bytes, recipients: list[str] | None = None) -> dict[str, Any]:
+        """What SES receiving does with an email: store it in the inbound bucket under its message
+        id, then invoke the inbound function with the receipt. The id is a digest of the email and
+        its envelope, so posting the same email twice is SES delivering it twice."""
+        from omotenashi.dal import inbound_mail
+
+        envelope = recipients if recipients else _header_recipients(raw)
+        digest = hashlib.sha256(raw + b"\x00" + ",".join(envelope).encode()).hexdigest()
+        message_id = f"local{digest[:35]}"
+        inbound_mail.put_raw(inbound_mail.RAW_PREFIX + message_id, raw)
+        now = clock.isoformat(clock.now())
+        event = {
+            "Records": [
+                {
+                    "eventSource": "aws:ses",
+                    "eventVersion": "1.0",
+                    "ses": {
+                        "mail": {"messageId": message_id, "timestamp": now, "destination": envelope},
+                        "receipt": {
+                            "timestamp": now,
+                            "recipients": envelope,
+                            "action": {"type": "Lambda", "invocationType": "Event"},
+                        },
+                    },
+                }
+            ]
+        }
+        result: dict[str, Any] = self.pools["inbound_mail"].invoke(event)
+        return {"message_id": message_id, "recipients": envelope, **result}
 
     # -- queues and schedules -------------------------------------------------------------------
     def drain(self) -> None:
@@ -258,6 +292,17 @@ class LocalStack:
         by_queue = {poller.queue.url: poller for poller in self.pollers}
         pending_events = sum(stream.queued() for stream in self.stream_pollers)
         return pending_events + sum(poller.queued() for poller in by_queue.values())
+
+
+def _header_recipients(raw: bytes) -> list[str]:
+    """The envelope SES would see when none is given: the email's To and Cc."""
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+    from email.utils import getaddresses
+
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw[: 256 * 1024])
+    values = [str(v) for name in ("To", "Cc") for v in headers.get_all(name) or ()]
+    return [address for _, address in getaddresses(values) if "@" in address][:50]
 
 
 @dataclass

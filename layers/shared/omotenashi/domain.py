@@ -104,6 +104,15 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class EmailOrigin:
+    """What an inquiry or a follow-up that came by email keeps besides its text."""
+
+    source_key: str  # the raw email in the inbound bucket, for audit
+    message_id: str | None = None  # its Message-ID: our answers thread under it
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
 class Inquiry:
     store_id: str
     inquiry_id: str

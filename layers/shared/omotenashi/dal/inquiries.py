@@ -67,7 +67,9 @@ def attachments_from_json(document: Any) -> tuple[Attachment, ...]:
 def attachments_to_json(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]] | None:
     if not attachments:
         return None
-    return [{"name": a.name, "content_type": a.content_type, "size": a.size, "key": a.key} for a in attachments]
+    return [
+        {"name": a.name, "content_type": a.content_type, "size": a.size, "key": a.key} for a in attachments
+    ]
 
 
 def _plan_from_json(text: str | None) -> tuple[tuple[str, datetime], ...]:

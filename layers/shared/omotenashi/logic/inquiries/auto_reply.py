@@ -56,13 +56,37 @@ def draft(store: Store, inquiry: Inquiry) -> Draft:
         to_name=inquiry.customer.name,
         context=context,
         reference=f"{inquiry.inquiry_id}.{store.store_id}",
+        headers=customer_headers(store, inquiry),
     )
+
+
+def customer_headers(store: Store, inquiry: Inquiry) -> dict[str, str]:
+    """Reply-To: the customer's reply address (an answer by email becomes a follow-up); for an
+    inquiry that came by email, threaded under the customer's own message."""
+    from omotenashi.logic.inquiries.reply_to import customer_reply_to
+
+    headers: dict[str, str] = {}
+    address = customer_reply_to(store, inquiry.inquiry_id)
+    if address:
+        headers["Reply-To"] = address
+    bare = (inquiry.email_message_id or "").strip("<>")
+    if bare and bare.isascii() and bare.isprintable() and " " not in bare and len(bare) <= 900:
+        message_id = f"<{bare}>"
+        headers["In-Reply-To"] = message_id
+        headers["References"] = message_id
+    return headers
 
 
 def run(job: AutoReplyJob) -> str:
     """The inquiry worker's job: the log lines of this record carry its correlation id and ids."""
     jobs.bind_log_context(job)
-    return process_inquiry(job.store_id, job.inquiry_id).outcome
+    result = process_inquiry(job.store_id, job.inquiry_id)
+    if result.outcome != "missing":
+        # After the auto-reply, and again on a redelivery: send_once makes it one per staff member.
+        from omotenashi.logic.inquiries import staff_notice
+
+        staff_notice.notify(job.store_id, job.inquiry_id)
+    return result.outcome
 
 
 def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:

@@ -8,7 +8,7 @@ from typing import Any
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import replies as reply_data
-from omotenashi.domain import CustomerMessage, Store
+from omotenashi.domain import CustomerMessage, EmailOrigin, Store
 from omotenashi.logic.core import idempotency
 from omotenashi.logic.core.errors import NotFound, ServiceUnavailable
 from omotenashi.logic.core.idempotency import Answer, request_fingerprint
@@ -17,7 +17,13 @@ from omotenashi.logic.inquiries.replies import first_entry_id
 
 
 def follow_up(
-    store: Store, inquiry_id: str, text: str, parsed_body: Any, idempotency_key: str | None
+    store: Store,
+    inquiry_id: str,
+    text: str,
+    parsed_body: Any,
+    idempotency_key: str | None,
+    *,
+    email: EmailOrigin | None = None,
 ) -> Answer:
     """The customer wrote again. On an answered or closed inquiry this starts a new SLA round: open
     again, with a next-response deadline (same hours as the first response) and a fresh alert
@@ -44,6 +50,9 @@ def follow_up(
             request_hash=fingerprint,
             sla_round=sla_round,
             reply_due_at=due,
+            channel="email" if email else "api",
+            attachments=email.attachments if email else (),
+            source_key=email.source_key if email else None,
         ),
         create_if_absent=reply_data.create_message_if_absent,
         fetch=lambda message_id: reply_data.get_message(store.store_id, inquiry_id, message_id),

@@ -13,7 +13,7 @@ from typing import Any
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal.errors import DataAccessError, QueueError
-from omotenashi.domain import Customer, Inquiry, Store
+from omotenashi.domain import Customer, EmailOrigin, Inquiry, Store
 from omotenashi.logic.core import idempotency, jobs
 from omotenashi.logic.core.idempotency import Answer, request_fingerprint
 from omotenashi.logic.inquiries.priority import classify
@@ -32,7 +32,15 @@ def first_inquiry_id(store_id: str, idempotency_key: str | None, external_id: st
     return idempotency.entry_id("inq", store_id, None)
 
 
-def accept_inquiry(store: Store, request: InquiryIn, parsed_body: Any, idempotency_key: str | None) -> Answer:
+def accept_inquiry(
+    store: Store,
+    request: InquiryIn,
+    parsed_body: Any,
+    idempotency_key: str | None,
+    *,
+    email: EmailOrigin | None = None,
+) -> Answer:
+    """`email`: the inquiry came by email (logic/inquiries/inbound_mail.py), with what it kept."""
     fingerprint = request_fingerprint(parsed_body)
     received_at = clock.now()
     priority: str
@@ -76,6 +84,9 @@ def accept_inquiry(store: Store, request: InquiryIn, parsed_body: Any, idempoten
             order_id=request.order_id,
             external_id=request.external_id,
             source_headers=dict(request.headers or {}),
+            attachments=email.attachments if email else (),
+            source_key=email.source_key if email else None,
+            email_message_id=email.message_id if email else None,
         )
 
     inquiry, replayed = idempotency.create_or_replay(

@@ -21,8 +21,17 @@ def first_entry_id(prefix: str, scope: str, store_id: str, inquiry_id: str, key:
 
 
 def add_reply(
-    store: Store, inquiry_id: str, author: str, message: str, parsed_body: Any, idempotency_key: str | None
+    store: Store,
+    inquiry_id: str,
+    author: str,
+    message: str,
+    parsed_body: Any,
+    idempotency_key: str | None,
+    *,
+    author_email: str | None = None,
+    source_key: str | None = None,
 ) -> Answer:
+    """`author_email` and `source_key`: a staff member answered by email (inbound_mail.py)."""
     inquiry = views.inquiry_or_404(store, inquiry_id)
     now = clock.now()
     fingerprint = request_fingerprint(parsed_body)
@@ -37,6 +46,9 @@ def add_reply(
             created_at=now,
             request_hash=fingerprint,
             sla_round=inquiry.sla_round,
+            author_email=author_email,
+            channel="email" if source_key else "api",
+            source_key=source_key,
         ),
         create_if_absent=reply_data.create_if_absent,
         fetch=lambda reply_id: reply_data.get(store.store_id, inquiry_id, reply_id),

@@ -37,7 +37,7 @@ def _excerpt(message: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
 
 
-def _time_left(store: Store, due: datetime, now: datetime, locale: str) -> str:
+def time_left(store: Store, due: datetime, now: datetime, locale: str) -> str:
     """Wall-clock time for a 24x7 store; open time for business hours, since a reminder sent on
     Friday evening about a Monday-noon deadline has 4 working hours left, not 2 days 19 hours."""
     calendar = sla.calendar_of(store)
@@ -46,7 +46,7 @@ def _time_left(store: Store, due: datetime, now: datetime, locale: str) -> str:
     return format_duration(calendar.open_time_between(now, due), locale, open_hours=True)
 
 
-def _inquiry_context(inquiry: Inquiry, locale: str) -> dict[str, Any]:
+def inquiry_context(inquiry: Inquiry, locale: str) -> dict[str, Any]:
     return {
         "id": inquiry.inquiry_id,
         "subject": inquiry.subject,
@@ -62,20 +62,30 @@ def _inquiry_context(inquiry: Inquiry, locale: str) -> dict[str, Any]:
     }
 
 
+def staff_headers(store: Store, inquiry: Inquiry, recipient: str) -> tuple[dict[str, str], bool]:
+    """The Reply-To that makes a staff member's answer by email a reply to the customer (bound to
+    that member), and whether there is one."""
+    from omotenashi.logic.inquiries.reply_to import staff_reply_to
+
+    address = staff_reply_to(store, inquiry.inquiry_id, recipient)
+    return ({"Reply-To": address}, True) if address else ({}, False)
+
+
 def draft_alert(store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str) -> Draft:
     locale = store.default_locale
     now = clock.now()
     latest_at = inquiry.latest_message_at
     context: dict[str, Any] = {
-        "inquiry": _inquiry_context(inquiry, locale),
+        "inquiry": inquiry_context(inquiry, locale),
         "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
         "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
         "latest_message_at": format_datetime(latest_at, store.time_zone, locale) if latest_at else None,
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
-        "time_left": _time_left(store, inquiry.reply_due_at, now, locale),
+        "time_left": time_left(store, inquiry.reply_due_at, now, locale),
         "overdue": now >= inquiry.reply_due_at,
         "escalation_number": sum(1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION),
     }
+    headers, context["reply_by_email"] = staff_headers(store, inquiry, recipient)
     return Draft(
         kind=kind,
         store=store,
@@ -84,6 +94,7 @@ def draft_alert(store: Store, inquiry: Inquiry, kind: str, alert_index: int, rec
         to_name=None,
         context=context,
         reference=f"{inquiry.inquiry_id}.{inquiry.sla_round}.{alert_index}.{store.store_id}",
+        headers=headers,
     )
 
 
@@ -129,7 +140,8 @@ def deliver_alert(job: SlaAlertJob) -> str:
     return "sent" if outcomes else "no_recipients"
 
 
-_SEVERITY = (sla.REMINDER, sla.BREACH, sla.ESCALATION)
+# A held new-inquiry notice (staff_notice.py) is the least serious row of a digest.
+_SEVERITY = ("staff_new_inquiry", sla.REMINDER, sla.BREACH, sla.ESCALATION)
 
 
 def deliver_digest(store_id: str, digest_id: str) -> str:
@@ -161,11 +173,11 @@ def deliver_digest(store_id: str, digest_id: str) -> str:
 def _digest_row(store: Store, inquiry: Inquiry, kind: str) -> dict[str, Any]:
     locale = store.default_locale
     return {
-        **_inquiry_context(inquiry, locale),
+        **inquiry_context(inquiry, locale),
         "customer": inquiry.customer.name or inquiry.customer.email,
         "kind": kind,
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
-        "time_left": _time_left(store, inquiry.reply_due_at, clock.now(), locale),
+        "time_left": time_left(store, inquiry.reply_due_at, clock.now(), locale),
     }
 
 

@@ -1,0 +1,116 @@
+"""The new-inquiry notice to the store's staff (kind `staff_new_inquiry`, issue 11): who wrote,
+through which channel, how urgent and why, the message, the deadline, the files that came with it,
+and how to answer: reply to the notice. Each staff member's copy carries their own reply address
+(reply_to.staff_reply_to), so an answer by email reaches the customer as that member's reply.
+
+Sent by the inquiry worker right after the auto-reply, once per staff member (send_once), unless
+the store switched it off (email.json `new_inquiry_notice`) or the inquiry was answered first. A
+store whose SLA policy uses the morning digest gets it held like the SLA alerts: outside business
+hours it waits for the digest at opening.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from omotenashi import clock
+from omotenashi.dal import digests
+from omotenashi.dal import inquiries as inquiry_data
+from omotenashi.domain import Inquiry, Store
+from omotenashi.logic.core import directory
+from omotenashi.logic.core.delivery import delivery_id, send_once
+from omotenashi.logic.inquiries import email_settings, sla
+from omotenashi.logic.inquiries.sla_emails import inquiry_context, staff_headers, time_left
+from omotenashi.messaging.compose import Draft
+from omotenashi.messaging.formatting import format_datetime
+from omotenashi.observability import logger, metrics
+
+KIND = "staff_new_inquiry"
+MESSAGE_CHARS = 4000  # the notice carries the message; a longer one is cut (the API has it all)
+LINK_SECONDS = 24 * 3600  # pre-signed attachment links in the notice
+
+
+def notify(store_id: str, inquiry_id: str) -> str:
+    inquiry = inquiry_data.get(store_id, inquiry_id, consistent=True)
+    if inquiry is None:
+        return "missing"
+    store = directory.require(store_id)
+    if not email_settings.settings_of(store).new_inquiry_notice:
+        return "off"
+    if inquiry.status != "open" or inquiry.sla_round != 0:
+        return "stale"  # answered or closed before the notice went: nothing to ask staff for
+    if not store.staff_addresses:
+        metrics.add_metric(name="StaffNoticeWithoutRecipients", unit="Count", value=1)
+        logger.warning("new-inquiry notice has no staff address to go to")
+        return "no_recipients"
+    calendar = sla.calendar_of(store)
+    now = clock.now()
+    if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
+        entry = f"{inquiry_id}|{KIND}|{inquiry.sla_round}"
+        if digests.hold(store_id, calendar.next_open(now), entry) is not None:
+            logger.info("new-inquiry notice held for the morning digest")
+            return "held"
+    sent = [
+        send_once(
+            delivery_id("notice", store_id, inquiry_id, recipient),
+            functools.partial(draft_notice, store, inquiry, recipient),
+        )
+        for recipient in store.staff_addresses
+    ]
+    metrics.add_metric(name="StaffNoticesSent", unit="Count", value=sum(1 for s in sent if s.now))
+    logger.info("new-inquiry notice delivered")
+    return "sent"
+
+
+def draft_notice(store: Store, inquiry: Inquiry, recipient: str) -> Draft:
+    locale = store.default_locale
+    message = inquiry.message
+    if len(message) > MESSAGE_CHARS:
+        message = message[:MESSAGE_CHARS].rstrip() + "…"
+    headers, reply_by_email = staff_headers(store, inquiry, recipient)
+    context: dict[str, Any] = {
+        "inquiry": {**inquiry_context(inquiry, locale), "excerpt": message},
+        "whole_message": True,
+        "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
+        "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
+        "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
+        "time_left": time_left(store, inquiry.reply_due_at, clock.now(), locale),
+        "attachments": _attachment_links(inquiry),
+        "link_hours": LINK_SECONDS // 3600,
+        "reply_by_email": reply_by_email,
+    }
+    return Draft(
+        kind=KIND,
+        store=store,
+        locale=locale,
+        to=recipient,
+        to_name=None,
+        context=context,
+        reference=f"{inquiry.inquiry_id}.notice.{store.store_id}",
+        headers=headers,
+    )
+
+
+def _attachment_links(inquiry: Inquiry) -> list[dict[str, Any]]:
+    if not inquiry.attachments:
+        return []
+    from omotenashi.dal import attachment_links
+
+    return [
+        {
+            "name": attachment.name,
+            "content_type": attachment.content_type,
+            "size": _size_label(attachment.size),
+            "url": attachment_links.presigned_url(attachment.key, expires_seconds=LINK_SECONDS),
+        }
+        for attachment in inquiry.attachments
+    ]
+
+
+def _size_label(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
