@@ -52,7 +52,7 @@ from omotenashi.settings import get_settings
 MAX_TEXT_CHARS = 10_000  # what the API takes for a message
 MAX_RECIPIENTS = 50  # SES accepts up to 50 per receipt
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
-_FILENAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
+_FILENAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
 _NOTES = {
     "ja": {
         "no_subject": "(件名なし)",
@@ -450,7 +450,8 @@ def _printable(text: str) -> str:
 
 
 def _filename(name: str | None, index: int, content_type: str) -> str:
-    cleaned = _FILENAME_UNSAFE.sub("_", unicodedata.normalize("NFC", name or "")).strip(" .")
+    base = re.split(r"[/\\]", name or "")[-1]  # some mailers send a whole path (C:\\Users\\...)
+    cleaned = _FILENAME_UNSAFE.sub("_", unicodedata.normalize("NFC", base)).strip(" .")
     if not cleaned:
         extension = content_type.rpartition("/")[2].split(";")[0].strip()
         cleaned = f"attachment-{index + 1}" + (
