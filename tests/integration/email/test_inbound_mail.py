@@ -296,3 +296,17 @@ def test_a_zip_bomb_is_stored_as_it_came_never_unpacked(stack):
     assert inquiry is not None
     [attachment] = inquiry.attachments
     assert attachment.name == "invoice.zip" and attachment.size == len(bomb) < 200_000
+
+
+def test_an_answer_to_a_staff_reply_that_lost_our_reply_to_threads_by_the_message_id_seen(stack):
+    inquiry_id = open_by_email(stack)
+    [notice] = sent(stack, "staff_new_inquiry")
+    staff = mail.plain("発送しました。", sender=mail.STAFF, to=reply_to(notice), message_id="<s@demo.example>")
+    receive(stack, staff)
+    [reply] = sent(stack, "inquiry_reply")
+    seen_id = f"<{reply['id']}@ap-northeast-1.amazonses.com>"  # SES's Message-ID, as recipients see it
+
+    answer = mail.plain("ありがとうございます。", message_id="<thanks@example.jp>", In_Reply_To=seen_id)
+    [outcome] = receive(stack, answer)
+
+    assert outcome["outcome"] == "follow_up" and outcome["inquiry_id"] == inquiry_id

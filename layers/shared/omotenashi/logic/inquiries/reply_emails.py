@@ -3,6 +3,8 @@ which records replies and moves the SLA clock, is replies.py and never loads ema
 
 from __future__ import annotations
 
+from omotenashi import clock
+from omotenashi.dal import inbound_mail
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import mailer
 from omotenashi.dal import replies as reply_data
@@ -49,6 +51,11 @@ def deliver_reply(job: ReplyEmailJob) -> str:
         return "missing"
     store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
     sent = send_once(delivery_id("reply", store_id, reply_id), lambda: draft_reply(store, inquiry, reply))
+    if sent.message_id:
+        # A customer's answer that lost our Reply-To still finds the inquiry by this Message-ID.
+        inbound_mail.remember_thread(
+            store_id, mailer.delivered_message_id(sent.message_id), inquiry_id, clock.now()
+        )
     reply_data.mark_emailed(store_id, inquiry_id, reply_id)
     outcome = "sent" if sent.now else "already_sent"
     logger.info("staff reply email", extra={"reply_id": reply_id, "outcome": outcome})
