@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,25 +16,6 @@ import pytest
 from omotenashi_local.template import TEMPLATE_PATH, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class _NoManagedPolicies:
-    def load(self) -> dict[str, str]:
-        return {}
-
-
-@pytest.fixture(scope="module")
-def transformed() -> dict[str, Any]:
-    from samtranslator.translator.transform import transform
-
-    template = load_template()
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if key in props:  # what `sam package` does: local folders become S3 objects
-                props[key] = "s3://artifacts/code.zip"
-    os.environ.setdefault("AWS_DEFAULT_REGION", "ap-northeast-1")
-    return transform(template, {}, _NoManagedPolicies())["Resources"]
 
 
 def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -94,10 +74,12 @@ def test_functions_use_python312_layer_and_tracing(transformed):
     assert set(functions) == {
         "ApiFunction",
         "EventWorkerFunction",
+        "InboundMailFunction",
         "InquiryWorkerFunction",
         "LoyaltyWorkerFunction",
         "MarketingWorkerFunction",
         "MessageWorkerFunction",
+        "SesNotificationFunction",
         "SlaSweepFunction",
     }
     for function in functions.values():
@@ -117,7 +99,10 @@ def test_each_function_gets_exactly_the_settings_it_declares():
 
     template = load_template()
     shared = set(template["Globals"]["Function"]["Environment"]["Variables"])
-    assert all(name.startswith("POWERTOOLS_") for name in shared)
+    # Shared by every function: Powertools' own, and the configuration set every sent email names
+    # (read by the mailer, not a function's declared setting). Nothing a function declares.
+    assert {n for n in shared if not n.startswith("POWERTOOLS_")} == {"SES_CONFIGURATION_SET"}
+    assert not shared & {name for names in FUNCTION_SETTINGS.values() for name in names}
     seen = set()
     for resource in template["Resources"].values():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -600,6 +585,7 @@ def test_least_privilege(transformed):
         # an order's events, the cart report, the consent history and the ledger page only
         "dynamodb:Query",
         "sqs:SendMessage",
+        "s3:GetObject",  # attachments only (test_inbound_mail.py): pre-signed URLs
     }
     worker = {a for s in _statements(transformed, "InquiryWorkerFunctionRole") for a in s["Action"]}
     # DeleteItem only releases a delivery claim after a failed send (DeliveriesTable)
@@ -609,6 +595,7 @@ def test_least_privilege(transformed):
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "ses:SendRawEmail",
+        "s3:GetObject",  # attachments only (test_inbound_mail.py): pre-signed URLs
     }
     assert "ses:SendRawEmail" not in api
     messages = {a for s in _statements(transformed, "MessageWorkerFunctionRole") for a in s["Action"]}
@@ -671,7 +658,14 @@ def test_a_failing_or_stalled_sla_sweep_raises_an_alarm(transformed):
 
 
 @pytest.mark.parametrize(
-    "function", ["InquiryWorkerFunction", "MessageWorkerFunction", "LoyaltyWorkerFunction"]
+    "function",
+    [
+        "InquiryWorkerFunction",
+        "MessageWorkerFunction",
+        "LoyaltyWorkerFunction",
+        "InboundMailFunction",
+        "SesNotificationFunction",
+    ],
 )
 def test_worker_errors_raise_an_alarm(transformed, function):
     alarm = _alarm_on(transformed, "Errors", function)

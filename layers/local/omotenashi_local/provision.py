@@ -1,5 +1,7 @@
-"""Creates the template's DynamoDB tables and SQS queues on the current AWS endpoint (moto) and
-seeds the demo store. Works against the moto server (make run) and in-process moto (tests)."""
+"""Creates the template's DynamoDB tables, SQS queues, S3 buckets and SES configuration sets on the
+current AWS endpoint (moto) and seeds the demo store. Works against the moto server (make run) and
+in-process moto (tests). Everything else (SES receipt rules, SNS topics, bucket policies, Lambda
+permissions, alarms) needs nothing locally: functions only see names, through their environment."""
 
 from __future__ import annotations
 
@@ -65,12 +67,25 @@ class LocalResources:
     functions: list[FunctionSpec]
     queues: dict[str, QueueInfo]
     tables: dict[str, str]
+    buckets: dict[str, str]  # logical id -> bucket name
     template: dict[str, Any]
     attributes: dict[tuple[str, str], str]  # (logical id, attribute) -> value, for Fn::GetAtt
 
 
 def _physical_name(logical_id: str) -> str:
     return f"{PREFIX}-{logical_id}"
+
+
+def _bucket_name(logical_id: str) -> str:
+    """S3 names are lower case (and global on AWS, where CloudFormation makes them up)."""
+    return _physical_name(logical_id).lower()
+
+
+def _create_bucket(s3: Any, name: str, region: str) -> None:
+    if region == "us-east-1":  # the one region that takes no location constraint
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
 
 def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -99,11 +114,14 @@ def provision(region: str | None = None) -> LocalResources:
     resources = template["Resources"]
     dynamodb: Any = boto3.client("dynamodb", region_name=region)
     sqs: Any = boto3.client("sqs", region_name=region)
+    s3: Any = boto3.client("s3", region_name=region)
+    ses: Any = boto3.client("ses", region_name=region)
 
     refs: dict[str, str] = {}
     attributes: dict[tuple[str, str], str] = {}
     tables: dict[str, str] = {}
     queues: dict[str, QueueInfo] = {}
+    buckets: dict[str, str] = {}
 
     for logical_id, resource in resources.items():
         if resource["Type"] == "AWS::DynamoDB::Table":
@@ -131,6 +149,17 @@ def provision(region: str | None = None) -> LocalResources:
             attributes[(logical_id, "Arn")] = arn
             attributes[(logical_id, "QueueUrl")] = url
             attributes[(logical_id, "QueueName")] = name
+        elif resource["Type"] == "AWS::S3::Bucket":
+            name = _bucket_name(logical_id)
+            _create_bucket(s3, name, region)
+            buckets[logical_id] = name
+            refs[logical_id] = name
+            attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        elif resource["Type"] == "AWS::SES::ConfigurationSet":
+            # Sent mail names it (SES_CONFIGURATION_SET); moto's send_raw_email accepts it.
+            name = _physical_name(logical_id)
+            ses.create_configuration_set(ConfigurationSet={"Name": name})
+            refs[logical_id] = name
 
     for logical_id in resources:  # anything else (API, layer, roles) gets a stand-in name
         refs.setdefault(logical_id, _physical_name(logical_id))
@@ -165,7 +194,7 @@ def provision(region: str | None = None) -> LocalResources:
         for event in spec.events:
             event.properties = resolver.resolve(event.properties)
         environment.update(spec.environment)
-    return LocalResources(region, environment, specs, queues, tables, template, attributes)
+    return LocalResources(region, environment, specs, queues, tables, buckets, template, attributes)
 
 
 def verify_sender_domain(domain: str, region: str) -> None:
