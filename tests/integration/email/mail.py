@@ -3,6 +3,7 @@ forms Gmail, Outlook and Apple Mail write, and automated mail."""
 
 from __future__ import annotations
 
+import base64
 from email.header import Header
 from email.message import EmailMessage
 from email.mime.text import MIMEText
@@ -33,12 +34,15 @@ def iso_2022_jp(
 def shift_jis(
     body: str = "髙橋です。①の商品の返品について教えてください。\n", subject: str = "返品について"
 ) -> bytes:
-    message = MIMEText(body, "plain", "shift_jis")
-    message["Subject"] = Header(subject, "shift_jis")
-    message["From"] = "Takahashi <takahashi@example.jp>"
-    message["To"] = SUPPORT
-    message["Message-ID"] = "<sjis-1@example.jp>"
-    return message.as_bytes()
+    """As Windows mailers write it: labelled Shift_JIS, encoded CP932 (髙 and ① are CP932 only)."""
+    encoded_subject = base64.b64encode(subject.encode("cp932"))
+    return (
+        b"From: Takahashi <takahashi@example.jp>\r\nTo: " + SUPPORT.encode() + b"\r\n"
+        b"Subject: =?Shift_JIS?B?" + encoded_subject + b"?=\r\n"
+        b"Message-ID: <sjis-1@example.jp>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body.replace("\n", "\r\n").encode("cp932")
+    )
 
 
 def plain(
@@ -50,7 +54,8 @@ def plain(
     message_id: str = "<reply-1@mail.example.jp>",
     **headers: str,
 ) -> bytes:
-    message = EmailMessage(policy=SMTP)
+    # Long Message-IDs stay one unencoded line, as mail clients write them.
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject

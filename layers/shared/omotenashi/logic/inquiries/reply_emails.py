@@ -4,9 +4,8 @@ which records replies and moves the SLA clock, is replies.py and never loads ema
 from __future__ import annotations
 
 from omotenashi import clock
-from omotenashi.dal import inbound_mail
+from omotenashi.dal import inbound_mail, mailer
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.dal import mailer
 from omotenashi.dal import replies as reply_data
 from omotenashi.domain import Inquiry, Reply, Store
 from omotenashi.logic.core import directory

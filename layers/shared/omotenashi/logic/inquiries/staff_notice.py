@@ -74,6 +74,7 @@ def draft_notice(store: Store, inquiry: Inquiry, recipient: str) -> Draft:
         "whole_message": True,
         "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
         "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
+        "latest_message_at": None,
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
         "time_left": time_left(store, inquiry.reply_due_at, clock.now(), locale),
         "attachments": _attachment_links(inquiry),
