@@ -29,3 +29,23 @@ def test_multipart_with_headers_and_encoded_japanese():
     assert parsed.get_body(("plain",)).get_content().strip() == "本文"
     assert parsed.get_body(("html",)).get_content().strip() == "<p>本文</p>"
     assert email.recipients == ("taro@example.jp",)
+
+
+def test_the_store_rides_along_as_a_header_and_on_the_email():
+    """SES hands the header back in bounce and complaint notifications (logic/marketing/bounces)."""
+    common = {
+        "kind": "cart_reminder",
+        "sender": "shop@demo.example",
+        "sender_name": "デモ店",
+        "recipient": "taro@example.jp",
+        "recipient_name": None,
+        "rendered": RenderedMessage("件名", "本文", "<p>本文</p>"),
+        "reference": "c-1",
+        "sent_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    email = build_email(**common, store_id="demo")
+    assert email.store_id == "demo"
+    assert message_from_bytes(email.raw_mime, policy=policy.default)["X-Omotenashi-Store"] == "demo"
+    bare = build_email(**common)
+    assert bare.store_id is None
+    assert "X-Omotenashi-Store" not in message_from_bytes(bare.raw_mime, policy=policy.default)

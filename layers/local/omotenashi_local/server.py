@@ -224,6 +224,8 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                 self._advance(body)
             elif path == "/_local/inbound" and method == "POST":
                 self._inbound(body)
+            elif path == "/_local/ses/notifications" and method == "POST":
+                self._ses_notification(body)
             else:
                 self._error(404, "not_found", "no such local endpoint")
 
@@ -285,6 +287,37 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                 )
                 return
             self._json(200, {"now": self._stack.advance(float(seconds))})
+
+        def _ses_notification(self, body: bytes) -> None:
+            """An SES notification, to the function a deployed stack subscribes to SES's topic: 200
+            with what it came to (the suppressed addresses), 422 naming the field it lacks."""
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                self._error(400, "invalid_json", "request body is not valid JSON")
+                return
+            try:
+                [result] = self._stack.ses_notification(payload)["notifications"]
+            except LookupError as error:  # a template without the function
+                self._error(501, "not_implemented", str(error))
+                return
+            except Exception:  # a storage failure: SNS would retry; the function logged it
+                self._error(503, "service_unavailable", "the notification was not recorded: send it again")
+                return
+            if result["outcome"] == "invalid":
+                field, problem = result["field"], result["message"]
+                self._json(
+                    422,
+                    {
+                        "error": {
+                            "type": "validation_error",
+                            "message": f"not an SES notification: {field} {problem}",
+                            "fields": [{"field": field, "message": problem}],
+                        }
+                    },
+                )
+                return
+            self._json(200, result)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
         do_TRACE = do_CONNECT = _not_allowed  # any other method: 501 (send_error above)

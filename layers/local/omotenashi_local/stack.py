@@ -7,10 +7,12 @@ front of it (with the moto server).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +21,7 @@ from omotenashi.dal import aws
 from omotenashi.logic.core.directory import directory
 from omotenashi.settings import reset_settings
 from omotenashi_local import moto_patches, outbox, provision
+from omotenashi_local.provision import ACCOUNT_ID
 from omotenashi_local.runtime import (
     FunctionPool,
     SqsPoller,
@@ -102,7 +105,9 @@ class LocalStack:
         self.pollers: list[SqsPoller] = []
         self.stream_pollers: list[StreamPoller] = []
         self.schedules: list[Schedule] = []
-        self.pools: dict[str, FunctionPool] = {}  # by function folder (functions/<name>)
+        # Every function's pool by its code folder (CodeUri ../functions/<folder>/): the local
+        # endpoints that stand in for an AWS trigger (SES's SNS notifications) invoke one directly.
+        self.functions: dict[str, FunctionPool] = {}
         queues_by_arn = {q.arn: q for q in self.resources.queues.values()}
         tables_by_stream = {
             arn: self.resources.tables[logical_id]
@@ -114,7 +119,7 @@ class LocalStack:
             pool = FunctionPool(
                 spec, api_instances if "Api" in kinds else worker_instances, region=self.resources.region
             )
-            self.pools[spec.code_dir.name] = pool
+            self.functions[spec.code_dir.name] = pool
             for event in spec.events:
                 if event.type == "Api":
                     self.routes.append(ApiRoute(event.properties["Path"], event.properties["Method"], pool))
@@ -198,8 +203,24 @@ class LocalStack:
                 }
             ]
         }
-        result: dict[str, Any] = self.pools["inbound_mail"].invoke(event)
+        result: dict[str, Any] = self.functions["inbound_mail"].invoke(event)
         return {"message_id": message_id, "recipients": envelope, **result}
+
+    # -- SES notifications ----------------------------------------------------------------------
+    def ses_notification(self, payload: Any) -> dict[str, Any]:
+        """Deliver one SES notification (bounce, complaint, delivery; as SES publishes it) the way
+        a deployed stack does: an SNS event to the function in functions/ses_notifications/.
+        Returns the function's account of it ({"notifications": [{"outcome": ...}, ...]})."""
+        pool = self.functions.get("ses_notifications")
+        if pool is None:
+            raise LookupError(
+                "infra/template.yaml has no function with CodeUri ../functions/ses_notifications/"
+            )
+        topics = [event.properties.get("Topic") for event in pool.spec.events if event.type == "SNS"]
+        result: dict[str, Any] = pool.invoke(
+            sns_event(payload, str(topics[0] if topics else ""), self.resources.region)
+        )
+        return result
 
     # -- queues and schedules -------------------------------------------------------------------
     def drain(self) -> None:
@@ -303,6 +324,34 @@ def _header_recipients(raw: bytes) -> list[str]:
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw[: 256 * 1024])
     values = [str(v) for name in ("To", "Cc") for v in headers.get_all(name) or ()]
     return [address for _, address in getaddresses(values) if "@" in address][:50]
+
+
+def sns_event(payload: Any, topic: str, region: str) -> dict[str, Any]:
+    """An SNS notification as Lambda receives it: one record whose Message is `payload` as JSON."""
+    name = topic or f"{provision.PREFIX}-ses-notifications"
+    arn = name if name.startswith("arn:") else f"arn:aws:sns:{region}:{ACCOUNT_ID}:{name}"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{arn}:{uuid.uuid4()}",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": arn,
+                    "Subject": None,
+                    "Message": json.dumps(payload, ensure_ascii=False),
+                    "Timestamp": clock.isoformat(clock.now()),
+                    "SignatureVersion": "1",
+                    "Signature": "local",
+                    "SigningCertUrl": "",
+                    "UnsubscribeUrl": "",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
 
 
 @dataclass

@@ -198,6 +198,9 @@ class OutboundEmail:
     subject: str
     raw_mime: bytes
     message_id: str
+    # The store the email is sent for: SES tags the message with it, so that its bounce and
+    # complaint notifications reach that store's suppression list (logic/marketing/bounces.py).
+    store_id: str | None = None
 
 
 # --- commerce -------------------------------------------------------------------------------

@@ -203,6 +203,12 @@ class Settings:
         email settings name a domain of its own."""
         return _required("RECEIVING_DOMAIN").strip().lower().rstrip(".")
 
+    @property
+    def ses_configuration_set(self) -> str | None:
+        """Optional (the template's Globals): the SES configuration set every email is sent
+        through, whose event destination publishes bounces and complaints with the message tags."""
+        return os.environ.get("SES_CONFIGURATION_SET") or None
+
     @classmethod
     def from_env(cls) -> Settings:
         templates = os.environ.get("OMOTENASHI_TEMPLATES_DIR")

@@ -31,9 +31,11 @@ def last_sent_at(store_id: str, customer_id: str, *, other_than: str | None = No
     return parse_instant(item.last_sent_at) if item.last_sent_at else None
 
 
-def suppress(store_id: str, email: str, *, reason: str, at: datetime) -> None:
-    """Record that marketing email must not go to this address (a hard bounce, a complaint);
-    idempotent. SES bounce and complaint notifications write here (issue 11 delivers them)."""
+def suppress(store_id: str, email: str, *, reason: str, at: datetime) -> bool:
+    """Record that marketing email must not go to this address (a hard bounce, a complaint).
+    True when this call added it; False when it was suppressed already, in which case the first
+    reason and time stay (a repeated notification, or a complaint after a bounce, changes nothing).
+    SES bounce and complaint notifications write here (logic/marketing/bounces.py)."""
     bind()
     item = MarketingItem(
         store_id=store_id,
@@ -42,9 +44,12 @@ def suppress(store_id: str, email: str, *, reason: str, at: datetime) -> None:
         at=instant(at),
     )
     try:
-        item.save()
+        item.save(condition=MarketingItem.key.does_not_exist())
     except PynamoDBException as error:
+        if condition_failed(error):
+            return False
         raise StorageError("recording a suppressed address failed") from error
+    return True
 
 
 def is_suppressed(store_id: str, email: str) -> bool:

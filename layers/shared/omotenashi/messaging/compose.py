@@ -72,4 +72,5 @@ def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
         sent_at=sent_at,
         automated=draft.automated,
         extra_headers=headers,
+        store_id=store.store_id,
     )

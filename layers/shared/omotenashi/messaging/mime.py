@@ -47,6 +47,7 @@ def build_email(
     sent_at: datetime,
     automated: bool = True,
     extra_headers: dict[str, str] | None = None,
+    store_id: str | None = None,
 ) -> OutboundEmail:
     message = EmailMessage(policy=SMTP)
     local, _, domain = sender.partition("@")
@@ -58,6 +59,10 @@ def build_email(
     message_id = message_id_for(kind, reference, sender)
     message["Message-ID"] = message_id
     message["X-Omotenashi-Kind"] = kind
+    if store_id:
+        # Read back from SES's bounce and complaint notifications (mail.headers) when they come
+        # without the message's tags (identity notifications rather than event publishing).
+        message["X-Omotenashi-Store"] = store_id
     if automated:
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834
         message["X-Auto-Response-Suppress"] = "All"  # stop Exchange out-of-office loops
@@ -72,4 +77,5 @@ def build_email(
         subject=rendered.subject,
         raw_mime=message.as_bytes(),
         message_id=message_id,
+        store_id=store_id,
     )
