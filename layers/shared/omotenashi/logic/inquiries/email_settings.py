@@ -80,7 +80,9 @@ def validate(document: Any, store: Store) -> EmailSettings:
         domain = domain.strip().lower().rstrip(".")
     support = document.get("support_addresses", list(DEFAULT_SUPPORT_ADDRESSES))
     if not isinstance(support, list) or not 1 <= len(support) <= MAX_SUPPORT_ADDRESSES:
-        raise InvalidEmailSettings(f"support_addresses must be a list of 1 to {MAX_SUPPORT_ADDRESSES} local parts")
+        raise InvalidEmailSettings(
+            f"support_addresses must be a list of 1 to {MAX_SUPPORT_ADDRESSES} local parts"
+        )
     parts: list[str] = []
     for value in support:
         part = value.strip().lower() if isinstance(value, str) else ""
@@ -103,7 +105,9 @@ def validate(document: Any, store: Store) -> EmailSettings:
         if folded not in staff:
             raise InvalidEmailSettings(f"staff_names: {address} is not one of the store's staff addresses")
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME_CHARS or "\n" in name:
-            raise InvalidEmailSettings(f"staff_names: the name of {address} must be 1-{MAX_NAME_CHARS} characters")
+            raise InvalidEmailSettings(
+                f"staff_names: the name of {address} must be 1-{MAX_NAME_CHARS} characters"
+            )
         pairs.append((folded, name.strip()))
     return EmailSettings(domain, tuple(parts), notice, tuple(sorted(pairs)))
 
