@@ -244,6 +244,34 @@ def test_open_by_customer_index_is_sparse_keys_only_and_queried_at_most(transfor
                 assert statement["Resource"] == {"Fn::Sub": "${InquiriesTable.Arn}/index/open-by-customer"}
 
 
+def test_list_indexes_match_the_models_and_only_the_api_queries_them(transformed):
+    """GET /v1/inquiries reads the store-received and store-status indexes (projecting every
+    attribute: the list shows whole inquiries); their keys are the models', and the API may Query
+    them and nothing else."""
+    from omotenashi.dal.tables import InquiryItem
+
+    props = transformed["InquiriesTable"]["Properties"]
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    for model_index in (InquiryItem.store_received, InquiryItem.store_status):
+        declared = indexes[model_index.Meta.index_name]
+        schema = model_index._get_schema()
+        assert sorted((k["KeyType"], k["AttributeName"]) for k in declared["KeySchema"]) == sorted(
+            (k["KeyType"], k["AttributeName"]) for k in schema["key_schema"]
+        )
+        assert declared["Projection"] == {"ProjectionType": "ALL"}
+        for key in declared["KeySchema"]:
+            assert {"AttributeName": key["AttributeName"], "AttributeType": "S"} in props[
+                "AttributeDefinitions"
+            ]
+    for name in ("store-received", "store-status"):
+        for role in _of_type(transformed, "AWS::IAM::Role"):
+            for statement in _statements(transformed, role):
+                if f"InquiriesTable/index/{name}" in _targets(statement):
+                    assert role == "ApiFunctionRole" and _actions(statement) == ["dynamodb:Query"]
+        assert "dynamodb:Query" in _grants(transformed, "ApiFunctionRole")[f"InquiriesTable/index/{name}"]
+    assert "dynamodb:Query" in _grants(transformed, "ApiFunctionRole")["RepliesTable"]  # the thread
+
+
 def test_tables_on_demand_with_pitr_and_ttl(transformed):
     tables = _of_type(transformed, "AWS::DynamoDB::Table")
     assert set(tables) == {

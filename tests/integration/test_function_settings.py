@@ -13,6 +13,8 @@ import pytest
 from omotenashi import clock
 from omotenashi.settings import FUNCTION_SETTINGS, reset_settings
 from omotenashi_local.runtime import FunctionPool
+from tests import ses_samples
+from tests.integration.email import mail
 from tests.support import call, inquiry_body
 
 DECLARED = {name for names in FUNCTION_SETTINGS.values() for name in names}
@@ -80,7 +82,8 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     assert call(stack, "GET", "/v1/carts/cart-1").json["status"] == "active"
     stack.advance(2 * 3600)  # the sweep finds the 1-hour reminder; the marketing worker sends it
     kinds = sorted(m["kind"] for m in stack.outbox())
-    assert kinds == ["cart_reminder", "inquiry_auto_reply", "inquiry_reply", "sla_reminder"], kinds
+    expected = ["cart_reminder", "inquiry_auto_reply", "inquiry_reply", "sla_reminder", "staff_new_inquiry"]
+    assert kinds == expected, kinds
     # Loyalty: an order earns points (event worker), delivered, confirmed 14 days later (the sweep
     # finds it; the loyalty worker confirms it; the message worker sends points_earned).
     customer = {"id": "c-1", "email": "c1@example.jp"}
@@ -106,5 +109,9 @@ def test_every_function_works_with_only_its_declared_environment(stack, isolated
     balance = call(stack, "GET", "/v1/customers/c-1/loyalty").json
     assert (balance["available"], balance["pending"]) == (16, 0), balance
     assert "points_earned" in {m["kind"] for m in stack.outbox()}
+    # Email: SES receiving hands an email to the inbound function; SES's bounce to its function.
+    [received] = stack.inbound(mail.iso_2022_jp())["results"]
+    assert received["outcome"] == "inquiry_opened", received
+    assert stack.ses_notification(ses_samples.bounce())["notifications"]
     assert isolated_environments == {name: set(names) for name, names in FUNCTION_SETTINGS.items()}
     clock.set_source(None)

@@ -80,6 +80,13 @@ def test_transactional_email_carries_no_unsubscribe_headers():
             "customer": {"name": None},
             "inquiry": {"id": "inq_1", "subject": "配送"},
             "reply": {"message": "明日発送します"},
+            "staff": {"name": None},
+            "quote": {
+                "author": "taro@example.jp",
+                "at": "11月22日",
+                "message": "いつ届きますか",
+                "lines": ["いつ届きますか"],
+            },
             "subject": "Re: 配送",
         },
         reference="rep_1.demo",

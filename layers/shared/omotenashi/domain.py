@@ -189,6 +189,21 @@ class CustomerMessage:
 
 
 @dataclass(frozen=True)
+class ConversationEntry:
+    """One entry of an inquiry's conversation as stored (dal/replies.conversation): a staff reply
+    or a customer follow-up (`from_customer`). The inquiry's first message is on the inquiry."""
+
+    entry_id: str
+    from_customer: bool
+    author: str  # a staff reply: who answered (an address by API); a follow-up: "customer"
+    message: str
+    created_at: datetime
+    channel: str = "api"  # "api" or "email"
+    author_email: str | None = None  # a staff reply by email: the member's address
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
 class OutboundEmail:
     """A rendered email, ready for the mailer."""
 

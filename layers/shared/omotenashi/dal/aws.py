@@ -16,6 +16,7 @@ client.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +51,22 @@ def client(service: str) -> Any:
         return found
     with _LOCK:
         if service not in _clients:
-            from botocore.config import Config
-
-            _clients[service] = session().create_client(service, config=Config(retries=_RETRIES))
+            _clients[service] = session().create_client(service, config=_config(service))
         return _clients[service]
+
+
+def _config(service: str) -> Any:
+    from botocore.config import Config
+
+    if service != "s3":
+        return Config(retries=_RETRIES)
+    # Pre-signed links (dal/attachment_links): SigV4, which every region and KMS-encrypted objects
+    # require (botocore still presigns S3 with SigV2 by default), at the bucket's regional
+    # virtual-host name; path style under an endpoint override (the local stack's moto server).
+    custom = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return Config(
+        retries=_RETRIES, signature_version="s3v4", s3={"addressing_style": "path" if custom else "virtual"}
+    )
 
 
 def reset() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
-from omotenashi.clock import isoformat, parse_iso
+from omotenashi.clock import instant, isoformat, parse_iso
 from omotenashi.dal._pynamo import condition_failed, update_if
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import InquiryItem, bind
@@ -112,17 +113,33 @@ def open_customer_key(store_id: str, email: str) -> str:
     return f"{store_id}#{email.lower()}"
 
 
+def status_key(store_id: str, status: str) -> str:
+    """The store-status index key: one partition per store and status."""
+    return f"{store_id}#{status}"
+
+
+def received_key(received_at: datetime, inquiry_id: str) -> str:
+    """Both list indexes' range key: newest first is descending order of this text (fixed-width
+    instants compare as the times; the id breaks ties)."""
+    return f"{instant(received_at)}#{inquiry_id}"
+
+
 def _status_fields(store_id: str, status: str, email: str | None) -> dict[str, str | None]:
     """Every write of `status` writes these fields together (None: remove), so the sparse
     open-by-customer index holds an inquiry exactly while it is open: set by the write that opens
-    it (intake, a follow-up's new round), removed by the one that answers or closes it."""
+    it (intake, a follow-up's new round), removed by the one that answers or closes it; and the
+    store-status index lists it under its current status."""
     if status not in ("open", "answered", "closed"):
         raise ValueError(f"unknown inquiry status {status!r}")
     if status != "open":
-        return {"status": status, "open_customer": None}
+        return {"status": status, "open_customer": None, "status_key": status_key(store_id, status)}
     if email is None:
         raise ValueError("opening an inquiry needs its customer's email")
-    return {"status": status, "open_customer": open_customer_key(store_id, email)}
+    return {
+        "status": status,
+        "open_customer": open_customer_key(store_id, email),
+        "status_key": status_key(store_id, status),
+    }
 
 
 def _status_actions(store_id: str, status: str, email: str | None = None) -> list[Any]:
@@ -161,6 +178,7 @@ def create_if_absent(inquiry: Inquiry) -> bool:
         priority=inquiry.priority,
         priority_reason=inquiry.priority_reason,
         received_at=inquiry.received_at,
+        received_key=received_key(inquiry.received_at, inquiry.inquiry_id),
         reply_due_at=inquiry.reply_due_at,
         order_id=inquiry.order_id,
         external_id=inquiry.external_id,
@@ -330,3 +348,146 @@ def record_latest_message(
     )
     actions = [InquiryItem.latest_message.set(message), InquiryItem.latest_message_at.set(at)]
     return _conditional_update(store_id, inquiry_id, actions, condition, "recording a follow-up")
+
+
+# --- listing: the store-received and store-status indexes -----------------------------------------
+
+LIST_PAGES_PER_REQUEST = 10  # Query pages one list request may read (a filter may skip many items)
+FILTERED_PAGE_SIZE = 100  # items per Query page when a filter (overdue) decides what is listed
+
+_INSTANT_KEY = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#(inq_[a-z0-9]{1,64})")
+
+
+class InvalidPosition(ValueError):
+    """A list position that is not one this store's list (with this status) could have given."""
+
+
+def _list_index(store_id: str, status: str | None) -> tuple[Any, str, tuple[str, ...]]:
+    """The index, its hash key value, and the names of a position's (LastEvaluatedKey's) keys."""
+    if status is None:
+        return InquiryItem.store_received, store_id, ("store_id", "inquiry_id", "received_key")
+    if status not in ("open", "answered", "closed"):
+        raise ValueError(f"unknown inquiry status {status!r}")
+    return (
+        InquiryItem.store_status,
+        status_key(store_id, status),
+        ("status_key", "store_id", "inquiry_id", "received_key"),
+    )
+
+
+def _start_key(store_id: str, status: str | None, position: Any) -> dict[str, Any] | None:
+    """The ExclusiveStartKey of a position the list gave out; InvalidPosition unless it is a
+    position of this store's list with this status."""
+    if position is None:
+        return None
+    _, hash_value, names = _list_index(store_id, status)
+    if not isinstance(position, dict) or set(position) != set(names):
+        raise InvalidPosition("not a list position")
+    if not all(isinstance(value, str) for value in position.values()):
+        raise InvalidPosition("not a list position")
+    found = _INSTANT_KEY.fullmatch(position["received_key"])
+    if (
+        position["store_id"] != store_id
+        or position.get("status_key", hash_value) != hash_value
+        or found is None
+        or found[1] != position["inquiry_id"]
+    ):
+        raise InvalidPosition("a position of another list")
+    return {name: {"S": position[name]} for name in names}
+
+
+def _list_filter(status: str | None, overdue: bool | None, now: datetime) -> Any:
+    """overdue True: open and due before now; False: anything else; None: no filter."""
+    due_passed = InquiryItem.reply_due_at < now  # UTC fixed-width text: compares as the times
+    if overdue is None:
+        return None
+    if overdue:
+        if status != "open":
+            raise ValueError("only open inquiries are overdue")
+        return due_passed
+    if status == "open":
+        return InquiryItem.reply_due_at >= now
+    if status is None:
+        return (InquiryItem.status != "open") | (InquiryItem.reply_due_at >= now)
+    return None  # answered and closed inquiries are never overdue
+
+
+def list_page(
+    store_id: str,
+    *,
+    status: str | None,
+    overdue: bool | None,
+    now: datetime,
+    limit: int,
+    position: dict[str, str] | None,
+) -> tuple[list[Inquiry], dict[str, str] | None]:
+    """Up to `limit` of the store's inquiries (of `status`; overdue or not as of `now`), newest
+    first (received_at, then inquiry_id), from the position the previous page ended at. Returns the
+    page and the position after it (None: nothing more).
+
+    One Query of the store-received or store-status index reads limit + 1 items (the extra one
+    tells whether more follow). With a filter, DynamoDB counts items before filtering, so pages of
+    FILTERED_PAGE_SIZE are read until the page is full, the index ends, or
+    LIST_PAGES_PER_REQUEST pages were read: then the page may be short (even empty) and still have
+    a position after it. Eventually consistent (GSIs have no consistent read): a write shows up
+    about a second later."""
+    bind()
+    index, hash_value, names = _list_index(store_id, status)
+    start = _start_key(store_id, status, position)
+    condition = _list_filter(status, overdue, now)
+    wanted = limit + 1
+    found: list[InquiryItem] = []
+    after: dict[str, str] | None = None
+    try:
+        pages = index.query(
+            hash_value, filter_condition=condition, scan_index_forward=False, last_evaluated_key=start
+        ).page_iter
+        for _ in range(LIST_PAGES_PER_REQUEST):
+            pages.page_size = wanted - len(found) if condition is None else FILTERED_PAGE_SIZE
+            page = next(pages, None)
+            if page is None:
+                break
+            for raw in page.get("Items", ()):
+                found.append(InquiryItem.from_raw_data(raw))
+                if len(found) == wanted:
+                    break
+            if len(found) == wanted or pages.last_evaluated_key is None:
+                break
+        else:  # the page bound: continue after the last item read
+            last = pages.last_evaluated_key
+            after = {name: last[name]["S"] for name in names} if last else None
+    except PynamoDBException as error:
+        raise StorageError("listing inquiries failed") from error
+    if len(found) == wanted:
+        found.pop()
+        after = {name: str(getattr(found[-1], name)) for name in names}
+    return [_to_domain(item) for item in found], after
+
+
+def backfill_index_keys(store_id: str) -> int:
+    """Ops: give the store's inquiries stored before the list indexes existed their keys
+    (received_key; status_key and open_customer through the status helper), so the list shows
+    them. Queries the store's partition (never Scan); each write is conditional on the key still
+    missing and the status unchanged, so it is safe beside live traffic and when repeated.
+    Returns how many inquiries it updated."""
+    bind()
+    updated = 0
+    try:
+        items = InquiryItem.query(
+            store_id,
+            InquiryItem.inquiry_id.startswith("inq_"),
+            filter_condition=InquiryItem.received_key.does_not_exist(),
+        )
+        for item in items:
+            actions = [
+                InquiryItem.received_key.set(received_key(item.received_at, item.inquiry_id)),
+                *_status_actions(store_id, item.status, item.customer_email),
+            ]
+            condition = InquiryItem.received_key.does_not_exist() & (InquiryItem.status == item.status)
+            if update_if(
+                InquiryItem(store_id=store_id, inquiry_id=item.inquiry_id), actions, condition, "backfilling"
+            ):
+                updated += 1
+    except PynamoDBException as error:
+        raise StorageError("backfilling the list keys failed") from error
+    return updated

@@ -9,7 +9,7 @@ from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.inquiries import attachments_from_json, attachments_to_json
 from omotenashi.dal.tables import ReplyItem, bind
-from omotenashi.domain import CustomerMessage, Reply
+from omotenashi.domain import ConversationEntry, CustomerMessage, Reply
 
 CUSTOMER_AUTHOR = "customer"
 
@@ -141,3 +141,28 @@ def set_message_outcome(message: CustomerMessage) -> None:
         )
     except PynamoDBException as error:
         raise StorageError("recording a follow-up's deadline failed") from error
+
+
+def conversation(store_id: str, inquiry_id: str) -> list[ConversationEntry]:
+    """Every entry of the inquiry's conversation (staff replies and customer follow-ups), oldest
+    first (created_at, then id): a strongly consistent Query of the inquiry's partition, page by
+    page. The inquiry's own first message is not an entry (it is on the inquiry)."""
+    bind()
+    try:
+        items = list(ReplyItem.query(_key(store_id, inquiry_id), consistent_read=True))
+    except PynamoDBException as error:
+        raise StorageError("reading the conversation failed") from error
+    entries = [
+        ConversationEntry(
+            entry_id=item.reply_id,
+            from_customer=item.author == CUSTOMER_AUTHOR,
+            author=item.author,
+            author_email=item.author_email,
+            message=item.message,
+            created_at=item.created_at,
+            channel=item.channel or "api",
+            attachments=attachments_from_json(item.attachments),
+        )
+        for item in items
+    ]
+    return sorted(entries, key=lambda entry: (entry.created_at, entry.entry_id))

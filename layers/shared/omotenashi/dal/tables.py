@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from omotenashi.dal import _pynamo
@@ -99,12 +99,40 @@ class OpenByCustomerIndex(GlobalSecondaryIndex["InquiryItem"]):
     inquiry_id = UnicodeAttribute(range_key=True)
 
 
+class StoreReceivedIndex(GlobalSecondaryIndex["InquiryItem"]):
+    """A store's inquiries newest first (GET /v1/inquiries): received_key is
+    "<received_at as an instant>#<inquiry_id>", set when the inquiry is created. Projects every
+    attribute: the list shows whole inquiries. Inquiries stored before the index existed have no
+    key until dal/inquiries.backfill_index_keys gives them one."""
+
+    class Meta:
+        index_name = "store-received"
+        projection = AllProjection()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
+class StoreStatusIndex(GlobalSecondaryIndex["InquiryItem"]):
+    """A store's inquiries of one status, newest first (GET /v1/inquiries?status=): status_key is
+    "<store_id>#<status>", written with every status write (dal/inquiries._status_fields)."""
+
+    class Meta:
+        index_name = "store-status"
+        projection = AllProjection()
+
+    status_key = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
 class InquiryItem(Model):
     class Meta:
         table_name: str = ""  # set by bind()
 
     due_alerts = DueAlertsIndex()
     open_by_customer = OpenByCustomerIndex()
+    store_received = StoreReceivedIndex()
+    store_status = StoreStatusIndex()
 
     store_id = UnicodeAttribute(hash_key=True)
     inquiry_id = UnicodeAttribute(range_key=True)
@@ -120,6 +148,8 @@ class InquiryItem(Model):
     priority_reason = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     open_customer = UnicodeAttribute(null=True)  # the open-by-customer key: only while status is open
+    status_key = UnicodeAttribute(null=True)  # the store-status key "<store_id>#<status>"
+    received_key = UnicodeAttribute(null=True)  # both list indexes' range key "<instant>#<inquiry_id>"
     received_at = UTCDateTimeAttribute()
     reply_due_at = UTCDateTimeAttribute()
     first_response_at = UTCDateTimeAttribute(null=True)

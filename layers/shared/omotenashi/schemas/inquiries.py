@@ -88,6 +88,57 @@ class InquiryOut(BaseModel):
     auto_reply: AutoReplyState
 
 
+MessageType = Literal["customer", "staff"]
+
+
+class AttachmentOut(BaseModel):
+    name: str = Field(description="The file name the sender gave it.", examples=["receipt.pdf"])
+    content_type: str = Field(examples=["application/pdf"])
+    size: int = Field(description="Bytes.", examples=[48213])
+    url: str = Field(
+        description="A pre-signed download link, valid for 15 minutes from this response; read the "
+        "thread again for a fresh one."
+    )
+
+
+class MessageOut(BaseModel):
+    id: str = Field(
+        description="The entry's id (the first message has the inquiry's id).", examples=["rep_3k9x2m"]
+    )
+    type: MessageType = Field(description="customer: the customer's words; staff: a staff reply.")
+    author: str = Field(
+        description="customer: the customer's name, else their email address; staff: the member's "
+        "display name from the store's email settings, else the author as recorded.",
+        examples=["山田太郎", "佐藤 花子"],
+    )
+    at: str = Field(description="When it was received or written (UTC).", examples=["2026-11-22T01:02:03Z"])
+    message: str
+    channel: str = Field(
+        description="The first message: the inquiry's channel. Later entries: api, or email when they "
+        "came by email.",
+        examples=["web_form", "api", "email"],
+    )
+    attachments: list[AttachmentOut] = Field(description="Files the message came with (email only).")
+
+
+class InquiryThreadOut(InquiryOut):
+    messages: list[MessageOut] = Field(
+        description="The conversation, oldest first: the customer's first message, then every "
+        "follow-up and staff reply."
+    )
+
+
+class InquiryListOut(BaseModel):
+    inquiries: list[InquiryOut] = Field(
+        description="Newest first (received_at, then inquiry_id); each as GET /v1/inquiries/{id} "
+        "answers, without messages."
+    )
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null when there is nothing more. A page may "
+        "hold fewer than limit inquiries (even none) and still have a next_cursor."
+    )
+
+
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -1,4 +1,5 @@
-"""Inquiry routes: intake, read, staff replies, close, customer follow-ups."""
+"""Inquiry routes: intake, list, read (with the conversation), staff replies, close, customer
+follow-ups."""
 
 # No `from __future__ import annotations`: Powertools reads these annotations at run time (through
 # the tracer's wrapper, whose globals are not this module's), so they must be real objects.
@@ -8,19 +9,22 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
+from omotenashi.domain import InquiryStatus
 from omotenashi.http.openapi import COMMON_ERRORS, KEY_CONFLICT, answer, not_found
 from omotenashi.http.resolver import current_store
 from omotenashi.http.responses import idempotent_response
 from omotenashi.logic.core.errors import NotFound
-from omotenashi.logic.inquiries import follow_ups, intake, replies, views
+from omotenashi.logic.inquiries import follow_ups, intake, listing, replies, views
 from omotenashi.observability import tracer
 from omotenashi.schemas.inquiries import (
     FollowUpIn,
     InquiryAccepted,
     InquiryIn,
+    InquiryListOut,
     InquiryOut,
+    InquiryThreadOut,
     MessageCreated,
     ReplyCreated,
     ReplyIn,
@@ -67,13 +71,46 @@ def router() -> Router:
         return idempotent_response(result)
 
     @routes.get(
-        "/v1/inquiries/<inquiry_id>",
-        summary="Read an inquiry",
-        responses={200: answer("The inquiry", InquiryOut), **_UNKNOWN_INQUIRY, **COMMON_ERRORS},
+        "/v1/inquiries",
+        summary="List the store's inquiries, newest first",
+        description="Newest first by received_at (then inquiry_id), each as GET /v1/inquiries/{id} "
+        "answers but without messages. Pass next_cursor as cursor (with the same status and overdue) "
+        "for the next page. overdue=true lists open inquiries whose reply_due_at has passed; it cannot "
+        "go with status answered or closed (422). Inquiries show up about a second after they are "
+        "written.",
+        responses={200: answer("One page of inquiries", InquiryListOut), **COMMON_ERRORS},
         tags=["inquiries"],
     )
     @tracer.capture_method
-    def get_inquiry(inquiry_id: InquiryIdPath) -> InquiryOut:
+    def list_inquiries(
+        status: Annotated[InquiryStatus | None, Query(description="Only inquiries of this status")] = None,
+        overdue: Annotated[
+            bool | None,
+            Query(description="true: open and past reply_due_at; false: every other inquiry"),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=100, description="Inquiries per page (default 20)")] = 20,
+        cursor: Annotated[
+            str | None, Query(max_length=2000, description="next_cursor of the page before")
+        ] = None,
+    ) -> InquiryListOut:
+        return listing.list_inquiries(
+            current_store(routes), status=status, overdue=overdue, limit=limit, cursor=cursor
+        )
+
+    @routes.get(
+        "/v1/inquiries/<inquiry_id>",
+        summary="Read an inquiry and its conversation",
+        description="messages: the conversation oldest first: the customer's first message, then every "
+        "follow-up and staff reply. Attachment links are valid for 15 minutes.",
+        responses={
+            200: answer("The inquiry with its messages", InquiryThreadOut),
+            **_UNKNOWN_INQUIRY,
+            **COMMON_ERRORS,
+        },
+        tags=["inquiries"],
+    )
+    @tracer.capture_method
+    def get_inquiry(inquiry_id: InquiryIdPath) -> InquiryThreadOut:
         return views.view(current_store(routes), _inquiry_id(inquiry_id))
 
     @routes.post(

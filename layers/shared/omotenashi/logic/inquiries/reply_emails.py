@@ -3,27 +3,54 @@ which records replies and moves the SLA clock, is replies.py and never loads ema
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from omotenashi import clock
 from omotenashi.dal import inbound_mail, mailer
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import replies as reply_data
-from omotenashi.domain import Inquiry, Reply, Store
+from omotenashi.domain import ConversationEntry, Inquiry, Reply, Store
 from omotenashi.logic.core import directory
 from omotenashi.logic.core.delivery import delivery_id, send_once
+from omotenashi.logic.inquiries import reply_to, thread
 from omotenashi.messaging.compose import Draft
+from omotenashi.messaging.formatting import format_datetime
 from omotenashi.observability import logger
 from omotenashi.schemas.jobs import ReplyEmailJob
 
 REPLY_KIND = "inquiry_reply"
 
 
-def draft_reply(store: Store, inquiry: Inquiry, reply: Reply) -> Draft:
-    # Thread under the auto-reply, by the Message-ID its recipient saw (SES replaces ours).
-    threading = {}
-    if inquiry.auto_reply_message_id:
-        auto_reply_id = mailer.delivered_message_id(inquiry.auto_reply_message_id)
-        threading = {"In-Reply-To": auto_reply_id, "References": auto_reply_id}
+def _bracketed(message_id: str) -> str:
+    return f"<{message_id.strip().strip('<>').strip()}>"
+
+
+def threading_headers(inquiry: Inquiry) -> dict[str, str]:
+    """In-Reply-To and References: under the customer's own email when the inquiry came by email,
+    else under the auto-reply, by the Message-ID its recipient saw (SES replaces ours)."""
+    auto_reply = (
+        mailer.delivered_message_id(inquiry.auto_reply_message_id) if inquiry.auto_reply_message_id else None
+    )
+    customers = _bracketed(inquiry.email_message_id) if inquiry.email_message_id else None
+    parent = customers or auto_reply
+    if parent is None:
+        return {}
+    return {"In-Reply-To": parent, "References": " ".join(i for i in (customers, auto_reply) if i)}
+
+
+def draft_reply(
+    store: Store, inquiry: Inquiry, reply: Reply, conversation: Sequence[ConversationEntry] = ()
+) -> Draft:
+    """The staff reply, signed with the member's display name (staff_names) when the store gives
+    one, quoting the customer's newest message as of the reply (from `conversation`, the inquiry's
+    entries; else the first message), with a Reply-To that brings the customer's answer back to
+    the inquiry when the store receives mail."""
+    headers = threading_headers(inquiry)
+    address = reply_to.customer_reply_to(store, inquiry.inquiry_id)
+    if address is not None:
+        headers["Reply-To"] = address
     subject = inquiry.subject if inquiry.subject.lower().startswith("re:") else f"Re: {inquiry.subject}"
+    quoted, quoted_at = thread.customer_words_before(inquiry, conversation, reply.created_at)
     return Draft(
         kind=REPLY_KIND,
         store=store,
@@ -34,11 +61,19 @@ def draft_reply(store: Store, inquiry: Inquiry, reply: Reply) -> Draft:
             "customer": {"name": inquiry.customer.name},
             "inquiry": {"id": inquiry.inquiry_id, "subject": inquiry.subject},
             "reply": {"message": reply.message},
+            # Never an address: the API records the author's address, which customers are not shown.
+            "staff": {"name": thread.staff_name(store, reply.author, reply.author_email)},
+            "quote": {
+                "author": thread.customer_display_name(inquiry),
+                "at": format_datetime(quoted_at, store.time_zone, inquiry.locale),
+                "message": quoted,
+                "lines": quoted.splitlines() or [""],
+            },
             "subject": subject,
         },
         reference=f"{reply.reply_id}.{store.store_id}",
         automated=False,  # a person's answer
-        headers=threading,
+        headers=headers,
     )
 
 
@@ -49,7 +84,10 @@ def deliver_reply(job: ReplyEmailJob) -> str:
     if reply is None or inquiry is None:
         return "missing"
     store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
-    sent = send_once(delivery_id("reply", store_id, reply_id), lambda: draft_reply(store, inquiry, reply))
+    sent = send_once(
+        delivery_id("reply", store_id, reply_id),
+        lambda: draft_reply(store, inquiry, reply, reply_data.conversation(store_id, inquiry_id)),
+    )
     if sent.message_id:
         # A customer's answer that lost our Reply-To still finds the inquiry by this Message-ID.
         inbound_mail.remember_thread(

@@ -3,15 +3,50 @@
 from __future__ import annotations
 
 from omotenashi import clock
+from omotenashi.dal import attachment_links
 from omotenashi.dal import inquiries as inquiry_data
-from omotenashi.domain import Inquiry, Store
+from omotenashi.dal import replies as reply_data
+from omotenashi.domain import Attachment, Inquiry, Store
 from omotenashi.logic.core.errors import NotFound
-from omotenashi.schemas.inquiries import CustomerOut, InquiryOut
+from omotenashi.logic.inquiries import thread
+from omotenashi.schemas.inquiries import (
+    AttachmentOut,
+    CustomerOut,
+    InquiryOut,
+    InquiryThreadOut,
+    MessageOut,
+)
+
+ATTACHMENT_LINK_SECONDS = 15 * 60
 
 
-def view(store: Store, inquiry_id: str) -> InquiryOut:
+def view(store: Store, inquiry_id: str) -> InquiryThreadOut:
+    """The inquiry with its conversation (messages, oldest first)."""
     # An eventually consistent read (half the read capacity) is enough for showing an inquiry.
-    return to_view(inquiry_or_404(store, inquiry_id, consistent=False))
+    inquiry = inquiry_or_404(store, inquiry_id, consistent=False)
+    entries = reply_data.conversation(store.store_id, inquiry_id)
+    messages = [
+        MessageOut(
+            id=message.message_id,
+            type=message.type,
+            author=message.author,
+            at=clock.isoformat(message.at),
+            message=message.message,
+            channel=message.channel,
+            attachments=[_attachment(a) for a in message.attachments],
+        )
+        for message in thread.messages(store, inquiry, entries)
+    ]
+    return InquiryThreadOut(**to_view(inquiry).model_dump(), messages=messages)
+
+
+def _attachment(attachment: Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        name=attachment.name,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        url=attachment_links.presigned_url(attachment.key, expires_seconds=ATTACHMENT_LINK_SECONDS),
+    )
 
 
 def customer_has_open_inquiry(store_id: str, email: str) -> bool:
