@@ -189,6 +189,62 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    from omotenashi.cli_text import table
+    from omotenashi.dal.stores import list_stores
+
+    _configure_tables(args)
+    stores = list_stores()
+    if args.json:
+        for store in stores:
+            print(json.dumps(_public_view(store), ensure_ascii=False))
+        return 0
+    if not stores:
+        print("no stores")
+        return 0
+    rows = [
+        [s.store_id, s.name, s.sender, s.default_locale, s.time_zone, str(len(s.staff_addresses))]
+        for s in stores
+    ]
+    print(table(["STORE", "NAME", "SENDER", "LOCALE", "TIME ZONE", "STAFF"], rows))
+    return 0
+
+
+# `stores update` options -> the store's fields (an error names the option, not the field).
+UPDATE_OPTIONS = {
+    "name": "--name",
+    "sender": "--sender",
+    "staff_addresses": "--staff",
+    "default_locale": "--default-locale",
+    "time_zone": "--time-zone",
+}
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core.store_admin import InvalidStoreField, update_store
+
+    changes: dict[str, Any] = {}
+    for field_name in UPDATE_OPTIONS:
+        value = getattr(args, field_name)
+        if value is not None:
+            changes[field_name] = value
+    if "staff_addresses" in changes:
+        changes["staff_addresses"] = tuple(
+            a.strip() for a in changes["staff_addresses"].split(",") if a.strip()
+        )
+    if not changes:
+        raise CliError("nothing to change: give --name, --sender, --staff, --default-locale or --time-zone")
+    _configure_tables(args)
+    try:
+        store = update_store(args.store_id, **changes)
+    except KeyError as error:
+        raise CliError(f"no store {args.store_id}", FAILED) from error
+    except InvalidStoreField as error:
+        raise CliError(f"{UPDATE_OPTIONS.get(error.field, error.field)}: {error}") from error
+    _print(_public_view(store))
+    return 0
+
+
 def cmd_rotate(args: argparse.Namespace) -> int:
     from omotenashi.logic.core.store_admin import rotate_secret
 
@@ -743,6 +799,34 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("store_id")
     table_options(show)
     show.set_defaults(func=cmd_show)
+
+    listing_stores = stores.add_parser(
+        "list", parents=[common], help="every store: id, name, sender, locale, time zone, staff count"
+    )
+    listing_stores.add_argument("--json", action="store_true", help="each store's show view, one per line")
+    table_options(listing_stores)
+    listing_stores.set_defaults(func=cmd_list)
+
+    update = stores.add_parser(
+        "update",
+        parents=[common],
+        help="change a store's name, sender, staff, default locale or time zone",
+        description="Validated as stores create validates; a refused value is named and nothing is "
+        "written. A new sender's domain must be verified in SES, as for create.",
+    )
+    update.add_argument("store_id")
+    update.add_argument("--name")
+    update.add_argument("--sender", help="From address (its domain must be verified in SES)")
+    update.add_argument(
+        "--staff",
+        dest="staff_addresses",
+        metavar="ADDRESSES",
+        help="every staff address, comma-separated (a@x.example,b@x.example); replaces the list",
+    )
+    update.add_argument("--default-locale", choices=list(LOCALES))
+    update.add_argument("--time-zone", help="an IANA zone such as Asia/Tokyo")
+    table_options(update)
+    update.set_defaults(func=cmd_update)
 
     rotate = stores.add_parser(
         "rotate-secret", parents=[common], help="add a new signing secret; the previous stays valid"
