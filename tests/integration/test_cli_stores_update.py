@@ -151,3 +151,31 @@ def test_a_concurrent_change_is_not_overwritten(table, capsys, monkeypatch):
     monkeypatch.undo()
     store = store_data.get_store("kyoto")
     assert store is not None and store.name == "京都茶舗" and len(store.secrets) == 2
+
+
+def test_templates_preview_as_a_store_sends_it(table, capsys, tmp_path):
+    _create(table, "kyoto", "京都茶舗 本店")
+    settings = tmp_path / "marketing.json"
+    settings.write_text(
+        json.dumps({"postal_address": "〒604-0000\n京都市中京区", "contact": "info@kyoto.example"})
+    )
+    assert (
+        cli.main(["stores", "set-marketing", "kyoto", "--file", str(settings), "--stores-table", table]) == 0
+    )
+    capsys.readouterr()
+    argv = [
+        "templates",
+        "preview",
+        "cart_reminder",
+        "--locale",
+        "ja",
+        "--store",
+        "kyoto",
+        "--stores-table",
+        table,
+    ]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "京都茶舗 本店" in out and "〒604-0000" in out and "info@kyoto.example" in out
+    assert cli.main([*argv[:-3], "ghost", "--stores-table", table]) == 1
+    assert capsys.readouterr().err == "error: no store ghost\n"

@@ -719,6 +719,41 @@ def cmd_inquiries_close(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates_preview(args: argparse.Namespace) -> int:
+    from omotenashi.messaging import samples
+
+    kinds = samples.kinds()
+    if args.kind not in kinds:
+        raise CliError(f"unknown kind {args.kind!r}; the kinds are: {', '.join(kinds)}")
+    if args.kind not in samples.SAMPLES:
+        raise CliError(f"{args.kind} has no sample data yet (messaging/samples.py)", FAILED)
+    store, footer = samples.SAMPLE_STORE, samples.SAMPLE_FOOTER
+    if args.store:
+        from dataclasses import replace
+
+        from omotenashi.dal.stores import get_store
+
+        _configure_tables(args)
+        found = get_store(args.store)
+        if found is None:
+            raise CliError(f"no store {args.store}", FAILED)
+        store = found
+        marketing = dict(found.marketing or {})
+        if marketing.get("postal_address") and marketing.get("contact"):
+            footer = replace(footer, postal_address=marketing["postal_address"], contact=marketing["contact"])
+    rendered = samples.preview(args.kind, args.locale, store, footer)
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as handle:
+            handle.write(rendered.html)
+        print(f"Subject: {rendered.subject}")
+        print(f"wrote the HTML part to {args.html}")
+        return 0
+    print(f"Subject: {rendered.subject}")
+    print()
+    print(rendered.text.rstrip("\n"))
+    return 0
+
+
 def cmd_sign(args: argparse.Namespace) -> int:
     from omotenashi.logic.core.signing import sign_header
 
@@ -726,6 +761,15 @@ def cmd_sign(args: argparse.Namespace) -> int:
     timestamp = int(clock.real_epoch()) if args.timestamp is None else args.timestamp
     print(sign_header(args.secret, timestamp, args.method.upper(), args.path, body))
     return 0
+
+
+def _template_kinds() -> list[str]:
+    try:
+        from omotenashi.messaging.samples import kinds
+
+        return kinds()
+    except (OSError, ValueError, RuntimeError):  # no templates folder (or settings): said when run
+        return ["(templates folder not found)"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -955,6 +999,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     inquiry_command("close", "close an inquiry: no further SLA alerts", cmd_inquiries_close)
+
+    templates = commands.add_parser("templates", help="message templates (templates/)").add_subparsers(
+        dest="action", required=True
+    )
+    preview = templates.add_parser(
+        "preview",
+        parents=[common],
+        help="render an email with sample data: subject and text here, or the HTML part to a file",
+        description="Renders templates/<KIND>/<locale>/ with sample data through the one email "
+        "skeleton (marketing kinds carry the legal footer). No AWS needed: without --store a sample "
+        f"store is used. Kinds: {', '.join(_template_kinds())}.",
+    )
+    preview.add_argument("kind", metavar="KIND", help="an email kind (listed above)")
+    preview.add_argument("--locale", required=True, choices=list(LOCALES))
+    preview.add_argument("--html", metavar="FILE", help="write the HTML part to FILE instead")
+    preview.add_argument(
+        "--store",
+        help="as this store sends it: its name, sender, template overrides and marketing footer "
+        "(reads the stores table: give --stack, --stores-table or --local)",
+    )
+    table_options(preview)
+    preview.set_defaults(func=cmd_templates_preview)
 
     sign = commands.add_parser(
         "sign", parents=[common], help="print an X-Omotenashi-Signature value (docs/signing.md)"
