@@ -96,7 +96,9 @@ def test_a_reply_from_a_file_and_from_standard_input(stack, api, capsys, tmp_pat
     assert cli.main(["inquiries", "reply", inquiry_id, "--file", str(text)]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("追って連絡いたします。\n"))
     assert cli.main(["inquiries", "reply", inquiry_id, "-"]) == 0
-    assert capsys.readouterr().out.count(f"replied to {inquiry_id}") == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO("よろしくお願いいたします。\n"))
+    assert cli.main(["inquiries", "reply", inquiry_id, "--author", "kato@demo.example", "-"]) == 0
+    assert capsys.readouterr().out.count(f"replied to {inquiry_id}") == 3
 
 
 def test_errors_print_the_contracts_message_and_fields(stack, api, capsys, monkeypatch):

@@ -1121,7 +1121,12 @@ def describe_error(error: BaseException) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra == ["-"] and getattr(args, "func", None) is cmd_inquiries_reply and args.stdin is None:
+            args.stdin = "-"  # `reply ID --author A -`: argparse takes positionals only before options
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as done:  # --help (0) or a usage error argparse has already printed (2)
         return done.code if isinstance(done.code, int) else USAGE_ERROR
     try:
