@@ -17,6 +17,9 @@ from omotenashi.logic.core import signing
 from omotenashi.settings import SettingsError, reset_settings
 
 AWS_VARIABLES = (
+    "OMOTENASHI_URL",
+    "OMOTENASHI_STORE",
+    "OMOTENASHI_AUTHOR",
     "AWS_PROFILE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -63,8 +66,10 @@ def _fails(capsys, argv: list[str], code: int) -> str:
 def test_request_help_shows_every_default(capsys):
     assert cli.main(["request", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "--url URL the API's base URL (default: http://127.0.0.1:3000)" in text
-    assert "--store STORE store id (default: demo)" in text
+    assert "--url URL the API's base URL (default: $OMOTENASHI_URL if set, else http://127.0.0.1:3000)" in (
+        text
+    )
+    assert "--store STORE store id (default: $OMOTENASHI_STORE if set, else demo)" in text
     assert "$OMOTENASHI_SECRET if set, else demo-secret" in text
     assert "path from /v1 on, with any query string" in text
 

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, NoReturn
 
@@ -33,6 +34,9 @@ DEFAULT_URL = "http://127.0.0.1:3000"
 DEMO_STORE = "demo"
 DEMO_SECRET = "demo-secret"  # noqa: S105 - the local stack's published demo secret
 SECRET_ENV = "OMOTENASHI_SECRET"  # noqa: S105 - a variable name
+URL_ENV = "OMOTENASHI_URL"
+STORE_ENV = "OMOTENASHI_STORE"
+AUTHOR_ENV = "OMOTENASHI_AUTHOR"
 # What `make run` (layers/local/omotenashi_local) creates on its embedded moto: same region default,
 # tables named "omotenashi-local-<logical id>" (a test keeps these in step with provision.py).
 LOCAL_REGION = "ap-northeast-1"
@@ -185,6 +189,62 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    from omotenashi.cli_text import table
+    from omotenashi.dal.stores import list_stores
+
+    _configure_tables(args)
+    stores = list_stores()
+    if args.json:
+        for store in stores:
+            print(json.dumps(_public_view(store), ensure_ascii=False))
+        return 0
+    if not stores:
+        print("no stores")
+        return 0
+    rows = [
+        [s.store_id, s.name, s.sender, s.default_locale, s.time_zone, str(len(s.staff_addresses))]
+        for s in stores
+    ]
+    print(table(["STORE", "NAME", "SENDER", "LOCALE", "TIME ZONE", "STAFF"], rows))
+    return 0
+
+
+# `stores update` options -> the store's fields (an error names the option, not the field).
+UPDATE_OPTIONS = {
+    "name": "--name",
+    "sender": "--sender",
+    "staff_addresses": "--staff",
+    "default_locale": "--default-locale",
+    "time_zone": "--time-zone",
+}
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    from omotenashi.logic.core.store_admin import InvalidStoreField, update_store
+
+    changes: dict[str, Any] = {}
+    for field_name in UPDATE_OPTIONS:
+        value = getattr(args, field_name)
+        if value is not None:
+            changes[field_name] = value
+    if "staff_addresses" in changes:
+        changes["staff_addresses"] = tuple(
+            a.strip() for a in changes["staff_addresses"].split(",") if a.strip()
+        )
+    if not changes:
+        raise CliError("nothing to change: give --name, --sender, --staff, --default-locale or --time-zone")
+    _configure_tables(args)
+    try:
+        store = update_store(args.store_id, **changes)
+    except KeyError as error:
+        raise CliError(f"no store {args.store_id}", FAILED) from error
+    except InvalidStoreField as error:
+        raise CliError(f"{UPDATE_OPTIONS.get(error.field, error.field)}: {error}") from error
+    _print(_public_view(store))
+    return 0
+
+
 def cmd_rotate(args: argparse.Namespace) -> int:
     from omotenashi.logic.core.store_admin import rotate_secret
 
@@ -310,45 +370,388 @@ def cmd_add_discount_codes(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_request(args: argparse.Namespace) -> int:
+def _send(
+    url: str,
+    store: str,
+    secret: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    idempotency_key: str | None = None,
+) -> tuple[int, str]:
+    """Sign (docs/signing.md) and send one request; the status and the body of the answer, error
+    answers included. CliError (exit 2) when the URL or path is malformed or nothing answers."""
     from omotenashi.logic.core.signing import sign_header
 
-    if not args.url.startswith(("http://", "https://")):
-        raise CliError(f"--url must start with http:// or https:// (got {args.url!r})")
-    if not args.path.startswith("/"):
-        raise CliError(f"the path starts with / (e.g. /v1/inquiries), got {args.path!r}")
+    if not url.startswith(("http://", "https://")):
+        raise CliError(f"--url must start with http:// or https:// (got {url!r})")
+    if not path.startswith("/"):
+        raise CliError(f"the path starts with / (e.g. /v1/inquiries), got {path!r}")
+    method = method.upper()
+    timestamp = int(clock.real_epoch())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Omotenashi-Store": store,
+        "X-Omotenashi-Signature": sign_header(secret, timestamp, method, path, body),
+    }
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own, checked above
+        url.rstrip("/") + path, data=body if method != "GET" else None, headers=headers, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise CliError(f"could not reach {url}: {reason}") from error
+
+
+def cmd_request(args: argparse.Namespace) -> int:
     body = b""
     if args.data_file:
         with open(args.data_file, "rb") as handle:
             body = handle.read()
     elif args.data is not None:
         body = args.data.encode("utf-8")
-    method = args.method.upper()
     secret = args.secret or os.environ.get(SECRET_ENV) or DEMO_SECRET
-    timestamp = int(clock.real_epoch())
-    headers = {
-        "Content-Type": "application/json",
-        "X-Omotenashi-Store": args.store,
-        "X-Omotenashi-Signature": sign_header(secret, timestamp, method, args.path, body),
-    }
-    if args.idempotency_key:
-        headers["Idempotency-Key"] = args.idempotency_key
-    url = args.url.rstrip("/") + args.path
-    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own, checked above
-        url, data=body if method != "GET" else None, headers=headers, method=method
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            status, text = response.status, response.read().decode("utf-8")
-    except urllib.error.HTTPError as error:
-        status, text = error.code, error.read().decode("utf-8")
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        print(f"error: could not reach {args.url}: {reason}", file=sys.stderr)
-        return 2
+    status, text = _send(args.url, args.store, secret, args.method, args.path, body, args.idempotency_key)
     print(status)
     print(text)
     return 0 if status < 400 else 1
+
+
+# --- inquiries: the API's inquiry routes, signed as the storefront signs them ------------------
+
+
+def _api_error(status: int, text: str, store: str) -> CliError:
+    """The contract's error body ({"error": {"type", "message", "fields": [{"field", "message"}]}})
+    as one line; 401 is a configuration problem (exit 2: store or secret), any other refusal a
+    failed operation (exit 1)."""
+    try:
+        detail = json.loads(text).get("error") or {}
+    except (ValueError, AttributeError):
+        detail = {}
+    if not isinstance(detail, dict):
+        detail = {}
+    kind = detail.get("type") or "error"
+    message = detail.get("message") or (text.strip()[:200] or "no body")
+    fields = [f for f in detail.get("fields") or () if isinstance(f, dict)]
+    line = f"{status} {kind}: {message}"
+    if fields:
+        line += " (" + "; ".join(f"{f.get('field')}: {f.get('message')}" for f in fields) + ")"
+    if status == 401:
+        line += (
+            f" (signed for store {store} with ${SECRET_ENV}"
+            + ("" if os.environ.get(SECRET_ENV) else f", unset: the demo secret {DEMO_SECRET}")
+            + "; check --store and the secret)"
+        )
+        return CliError(line, USAGE_ERROR)
+    return CliError(line, FAILED)
+
+
+def _api(
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Any:
+    """One signed call of the API; its JSON answer, or CliError for an error answer. The secret is
+    only ever read from the environment (a command line shows in `ps` and shell history)."""
+    secret = os.environ.get(SECRET_ENV) or DEMO_SECRET
+    data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    status, text = _send(args.url, args.store, secret, method, path, data, idempotency_key)
+    if status >= 400:
+        raise _api_error(status, text, args.store)
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise CliError(f"{method} {path} answered {status} with a body that is not JSON", FAILED) from error
+
+
+def _inquiry_path(inquiry_id: str, tail: str = "") -> str:
+    return "/v1/inquiries/" + urllib.parse.quote(inquiry_id, safe="") + tail
+
+
+def _zone(args: argparse.Namespace) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not args.time_zone:
+        return None  # the computer's own
+    try:
+        return ZoneInfo(args.time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise CliError(f"--time-zone: unknown time zone {args.time_zone!r}") from error
+
+
+def _when(value: Any, zone: Any) -> str:
+    """An ISO time of the API as `2026-11-22 10:02` in `zone` (None: the computer's); as it is if
+    it does not parse."""
+    if not isinstance(value, str) or not value:
+        return "-"
+    try:
+        moment = clock.parse_iso(value)
+    except ValueError:
+        return value
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def _overdue(inquiry: dict[str, Any]) -> bool:
+    """The answer's own `overdue` when it has one; else an open inquiry past its reply_due_at (by
+    real time: the local stack's advanced clock is not known here)."""
+    if isinstance(inquiry.get("overdue"), bool):
+        return bool(inquiry["overdue"])
+    if inquiry.get("status") != "open" or not isinstance(inquiry.get("reply_due_at"), str):
+        return False
+    try:
+        return clock.parse_iso(inquiry["reply_due_at"]) < clock.real_now()
+    except ValueError:
+        return False
+
+
+def _customer(customer: Any) -> str:
+    if not isinstance(customer, dict):
+        return "-"
+    return str(customer.get("name") or customer.get("email") or "-")
+
+
+INQUIRY_COLUMNS = ("ID", "STATUS", "PRIORITY", "RECEIVED", "DUE", "OVERDUE", "CUSTOMER", "SUBJECT")
+MIN_SUBJECT_WIDTH = 20
+
+
+def inquiry_rows(inquiries: list[dict[str, Any]], zone: Any) -> list[list[str]]:
+    from omotenashi.cli_text import truncate
+
+    return [
+        [
+            str(i.get("inquiry_id", "?")),
+            str(i.get("status", "?")),
+            str(i.get("priority", "-")),
+            _when(i.get("received_at"), zone),
+            _when(i.get("reply_due_at"), zone),
+            "overdue" if _overdue(i) else "",
+            truncate(_customer(i.get("customer")), 24),
+            str(i.get("subject", "")),
+        ]
+        for i in inquiries
+    ]
+
+
+def inquiry_table(inquiries: list[dict[str, Any]], zone: Any, columns: int) -> str:
+    """The list as a table that fits `columns` (the subject is cut to what is left)."""
+    from omotenashi.cli_text import display_width, one_line, table
+
+    rows = inquiry_rows(inquiries, zone)
+    used = sum(
+        max([display_width(h), *(display_width(one_line(r[i])) for r in rows)]) + 2
+        for i, h in enumerate(INQUIRY_COLUMNS[:-1])
+    )
+    return table(INQUIRY_COLUMNS, rows, last_width=max(MIN_SUBJECT_WIDTH, columns - used))
+
+
+def cmd_inquiries_list(args: argparse.Namespace) -> int:
+    import shutil
+
+    if args.limit is not None and not 1 <= args.limit <= 100:
+        raise CliError(f"--limit must be 1 to 100 (got {args.limit})")
+    zone = _zone(args)
+    cursor = args.cursor
+    found: list[dict[str, Any]] = []
+    while True:
+        query = {
+            "status": args.status,
+            "overdue": "true" if args.overdue else None,
+            "limit": args.limit,
+            "cursor": cursor,
+        }
+        filled = {k: str(v) for k, v in query.items() if v is not None}
+        path = "/v1/inquiries" + ("?" + urllib.parse.urlencode(filled) if filled else "")
+        page = _api(args, "GET", path)
+        if not isinstance(page, dict) or not isinstance(page.get("inquiries"), list):
+            raise CliError(f"GET {path} answered without an inquiries list", FAILED)
+        for inquiry in page["inquiries"]:
+            if args.json:
+                print(json.dumps(inquiry, ensure_ascii=False))
+            else:
+                found.append(inquiry)
+        cursor = page.get("next_cursor")
+        if not cursor or not args.all:
+            break
+    if not args.json:
+        if found:
+            print(inquiry_table(found, zone, shutil.get_terminal_size().columns))
+        else:
+            print("no inquiries")
+    if cursor and not args.all:
+        print(f"more: add --all, or --cursor {cursor}", file=sys.stderr)
+    return 0
+
+
+def _size(size: Any) -> str:
+    if not isinstance(size, int):
+        return "?"
+    return (
+        f"{size} B"
+        if size < 1024
+        else f"{size / 1024:.0f} KB"
+        if size < 1024 * 1024
+        else f"{size / 1048576:.1f} MB"
+    )
+
+
+def inquiry_text(inquiry: dict[str, Any], zone: Any) -> str:
+    """An inquiry for people: its fields, then its thread oldest first (`messages`; before the API
+    had it, the inquiry's own first message)."""
+    found = inquiry.get("customer")
+    customer: dict[str, Any] = found if isinstance(found, dict) else {}
+    who = customer.get("email") or "-"
+    if customer.get("name"):
+        who = f"{customer['name']} <{who}>"
+    priority = str(inquiry.get("priority", "-"))
+    if inquiry.get("priority_reason"):
+        priority += f" ({inquiry['priority_reason']})"
+    due = _when(inquiry.get("reply_due_at"), zone) + ("  OVERDUE" if _overdue(inquiry) else "")
+    fields = [
+        ("inquiry", inquiry.get("inquiry_id")),
+        ("subject", inquiry.get("subject")),
+        ("status", inquiry.get("status")),
+        ("priority", priority),
+        ("channel", inquiry.get("channel")),
+        ("customer", who),
+        ("locale", inquiry.get("locale")),
+        ("order", inquiry.get("order_id")),
+        ("received", _when(inquiry.get("received_at"), zone)),
+        ("reply due", due),
+        (
+            "first reply",
+            _when(inquiry.get("first_response_at"), zone) if inquiry.get("first_response_at") else None,
+        ),
+        ("closed", _when(inquiry.get("closed_at"), zone) if inquiry.get("closed_at") else None),
+    ]
+    lines = [f"{name + ':':<13}{value}" for name, value in fields if value not in (None, "")]
+    messages = inquiry.get("messages")
+    if not isinstance(messages, list):
+        messages = [
+            {
+                "type": "customer",
+                "author": who,
+                "at": inquiry.get("received_at"),
+                "message": inquiry.get("message", ""),
+                "channel": inquiry.get("channel"),
+            }
+        ]
+    for entry in messages:
+        if not isinstance(entry, dict):
+            continue
+        kind = str(entry.get("type", "?"))
+        author = entry.get("author") or (who if kind == "customer" else "")
+        channel = f" via {entry['channel']}" if entry.get("channel") else ""
+        lines += ["", f"--- {_when(entry.get('at'), zone)}  {kind}  {author}{channel}".rstrip()]
+        lines += ["    " + line if line else "" for line in str(entry.get("message", "")).splitlines()]
+        for attachment in entry.get("attachments") or ():
+            if isinstance(attachment, dict):
+                lines.append(
+                    f"    [attachment] {attachment.get('name', '?')} "
+                    f"({attachment.get('content_type', '?')}, {_size(attachment.get('size'))})"
+                    + (f" {attachment['url']}" if attachment.get("url") else "")
+                )
+    return "\n".join(lines)
+
+
+def cmd_inquiries_show(args: argparse.Namespace) -> int:
+    zone = _zone(args)
+    inquiry = _api(args, "GET", _inquiry_path(args.inquiry_id))
+    if args.json:
+        print(json.dumps(inquiry, ensure_ascii=False))
+    else:
+        print(inquiry_text(inquiry, zone))
+    return 0
+
+
+def _reply_text(args: argparse.Namespace) -> str:
+    given = [x for x in (args.message is not None, args.file is not None, args.stdin is not None) if x]
+    if len(given) != 1:
+        raise CliError("give the reply as one of --message TEXT, --file PATH, or - (standard input)")
+    if args.message is not None:
+        text = args.message
+    elif args.file not in (None, "-"):
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    else:
+        text = sys.stdin.read()
+    text = text.strip("\n").rstrip()
+    if not text.strip():
+        raise CliError("the reply is empty")
+    return text
+
+
+def cmd_inquiries_reply(args: argparse.Namespace) -> int:
+    import secrets as secrets_module
+
+    author = args.author or os.environ.get(AUTHOR_ENV)
+    if not author:
+        raise CliError(f"--author is needed (your staff address), or set ${AUTHOR_ENV}")
+    message = _reply_text(args)
+    key = args.idempotency_key or "cli-" + secrets_module.token_hex(16)
+    print(
+        f"Idempotency-Key: {key} (to retry without sending twice, add --idempotency-key {key})",
+        file=sys.stderr,
+    )
+    created = _api(
+        args, "POST", _inquiry_path(args.inquiry_id, "/replies"), {"author": author, "message": message}, key
+    )
+    if args.json:
+        print(json.dumps(created, ensure_ascii=False))
+    else:
+        print(f"replied to {args.inquiry_id}: {created.get('reply_id')} (the email to the customer follows)")
+    return 0
+
+
+def cmd_inquiries_close(args: argparse.Namespace) -> int:
+    closed = _api(args, "POST", _inquiry_path(args.inquiry_id, "/close"))
+    if args.json:
+        print(json.dumps(closed, ensure_ascii=False))
+    else:
+        print(f"closed {closed.get('inquiry_id', args.inquiry_id)} (status {closed.get('status')})")
+    return 0
+
+
+def cmd_templates_preview(args: argparse.Namespace) -> int:
+    from omotenashi.messaging import samples
+
+    kinds = samples.kinds()
+    if args.kind not in kinds:
+        raise CliError(f"unknown kind {args.kind!r}; the kinds are: {', '.join(kinds)}")
+    if args.kind not in samples.SAMPLES:
+        raise CliError(f"{args.kind} has no sample data yet (messaging/samples.py)", FAILED)
+    store, footer = samples.SAMPLE_STORE, samples.SAMPLE_FOOTER
+    if args.store:
+        from dataclasses import replace
+
+        from omotenashi.dal.stores import get_store
+
+        _configure_tables(args)
+        found = get_store(args.store)
+        if found is None:
+            raise CliError(f"no store {args.store}", FAILED)
+        store = found
+        marketing = dict(found.marketing or {})
+        if marketing.get("postal_address") and marketing.get("contact"):
+            footer = replace(footer, postal_address=marketing["postal_address"], contact=marketing["contact"])
+    rendered = samples.preview(args.kind, args.locale, store, footer)
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as handle:
+            handle.write(rendered.html)
+        print(f"Subject: {rendered.subject}")
+        print(f"wrote the HTML part to {args.html}")
+        return 0
+    print(f"Subject: {rendered.subject}")
+    print()
+    print(rendered.text.rstrip("\n"))
+    return 0
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
@@ -358,6 +761,15 @@ def cmd_sign(args: argparse.Namespace) -> int:
     timestamp = int(clock.real_epoch()) if args.timestamp is None else args.timestamp
     print(sign_header(args.secret, timestamp, args.method.upper(), args.path, body))
     return 0
+
+
+def _template_kinds() -> list[str]:
+    try:
+        from omotenashi.messaging.samples import kinds
+
+        return kinds()
+    except (OSError, ValueError, RuntimeError):  # no templates folder (or settings): said when run
+        return ["(templates folder not found)"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -393,6 +805,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
         where.add_argument("--region", help="AWS region (default: your AWS configuration)")
 
+    def api_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--url",
+            default=os.environ.get(URL_ENV) or DEFAULT_URL,
+            help=f"the API's base URL (default: ${URL_ENV} if set, else {DEFAULT_URL})",
+        )
+        sub.add_argument(
+            "--store",
+            default=os.environ.get(STORE_ENV) or DEMO_STORE,
+            help=f"store id (default: ${STORE_ENV} if set, else {DEMO_STORE})",
+        )
+
     stores = commands.add_parser("stores", help="manage stores").add_subparsers(dest="action", required=True)
     create = stores.add_parser(
         "create", parents=[common], help="create a store and print its signing secret once"
@@ -419,6 +843,34 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("store_id")
     table_options(show)
     show.set_defaults(func=cmd_show)
+
+    listing_stores = stores.add_parser(
+        "list", parents=[common], help="every store: id, name, sender, locale, time zone, staff count"
+    )
+    listing_stores.add_argument("--json", action="store_true", help="each store's show view, one per line")
+    table_options(listing_stores)
+    listing_stores.set_defaults(func=cmd_list)
+
+    update = stores.add_parser(
+        "update",
+        parents=[common],
+        help="change a store's name, sender, staff, default locale or time zone",
+        description="Validated as stores create validates; a refused value is named and nothing is "
+        "written. A new sender's domain must be verified in SES, as for create.",
+    )
+    update.add_argument("store_id")
+    update.add_argument("--name")
+    update.add_argument("--sender", help="From address (its domain must be verified in SES)")
+    update.add_argument(
+        "--staff",
+        dest="staff_addresses",
+        metavar="ADDRESSES",
+        help="every staff address, comma-separated (a@x.example,b@x.example); replaces the list",
+    )
+    update.add_argument("--default-locale", choices=list(LOCALES))
+    update.add_argument("--time-zone", help="an IANA zone such as Asia/Tokyo")
+    table_options(update)
+    update.set_defaults(func=cmd_update)
 
     rotate = stores.add_parser(
         "rotate-secret", parents=[common], help="add a new signing secret; the previous stays valid"
@@ -476,8 +928,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     request.add_argument("method", help="GET, POST, PUT or DELETE")
     request.add_argument("path", help="path from /v1 on, with any query string (e.g. /v1/inquiries)")
-    request.add_argument("--url", default=DEFAULT_URL, help="the API's base URL (default: %(default)s)")
-    request.add_argument("--store", default=DEMO_STORE, help="store id (default: %(default)s)")
+    api_options(request)
     request.add_argument(
         "--secret",
         help=f"the store's signing secret (default: ${SECRET_ENV} if set, else {DEMO_SECRET}, the local "
@@ -488,6 +939,88 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--data-file", metavar="FILE", help="read the body from FILE")
     request.add_argument("--idempotency-key", help="sent as Idempotency-Key (default: none)")
     request.set_defaults(func=cmd_request)
+
+    inquiries = commands.add_parser(
+        "inquiries",
+        help="list, read, answer and close inquiries through the API (signed requests)",
+        description="Staff work on inquiries without a mail setup: signed requests to the API "
+        f"(--url), for one store (--store), with the store's signing secret from ${SECRET_ENV} "
+        f"(never an option: command lines show in ps and shell history; unset, the local stack's "
+        f"{DEMO_SECRET}). Exit status: 0 done, 1 the API refused (the error and its fields are "
+        "printed), 2 bad arguments, the API unreachable or the signature refused (401).",
+    ).add_subparsers(dest="action", required=True)
+
+    def inquiry_command(name: str, help_text: str, func: Any, *, with_id: bool = True) -> Any:
+        sub = inquiries.add_parser(name, parents=[common], help=help_text, description=help_text)
+        if with_id:
+            sub.add_argument("inquiry_id", help="inq_...")
+        api_options(sub)
+        sub.add_argument("--json", action="store_true", help="print the API's JSON instead")
+        sub.set_defaults(func=func)
+        return sub
+
+    listing = inquiry_command(
+        "list",
+        "list inquiries, newest first: a table (Japanese is aligned), or JSON lines with --json",
+        cmd_inquiries_list,
+        with_id=False,
+    )
+    listing.add_argument("--status", choices=["open", "answered", "closed"], help="only these")
+    listing.add_argument("--overdue", action="store_true", help="only open ones past their reply deadline")
+    listing.add_argument("--limit", type=int, help="inquiries per page, 1-100 (default: the API's)")
+    listing.add_argument("--cursor", help="continue from this page (the next_cursor of an earlier one)")
+    listing.add_argument("--all", action="store_true", help="follow next_cursor to the last page")
+    listing.add_argument(
+        "--time-zone", help="show times in this zone, e.g. Asia/Tokyo (default: the computer's)"
+    )
+
+    show_inquiry = inquiry_command(
+        "show",
+        "an inquiry's fields and its thread (customer and staff messages, oldest first)",
+        cmd_inquiries_show,
+    )
+    show_inquiry.add_argument("--time-zone", help="show times in this zone (default: the computer's)")
+
+    reply = inquiry_command(
+        "reply",
+        "answer as staff: the API emails the reply to the customer (the first reply stops the SLA clock)",
+        cmd_inquiries_reply,
+    )
+    reply.add_argument(
+        "stdin", nargs="?", choices=["-"], metavar="-", help="read the reply from standard input"
+    )
+    reply.add_argument("--message", help="the reply's text")
+    reply.add_argument("--file", metavar="PATH", help="read the reply from PATH (UTF-8; - is standard input)")
+    reply.add_argument("--author", help=f"your staff address (default: ${AUTHOR_ENV})")
+    reply.add_argument(
+        "--idempotency-key",
+        help="sent as Idempotency-Key (default: a new one, printed on stderr: give it again to retry "
+        "without replying twice)",
+    )
+
+    inquiry_command("close", "close an inquiry: no further SLA alerts", cmd_inquiries_close)
+
+    templates = commands.add_parser("templates", help="message templates (templates/)").add_subparsers(
+        dest="action", required=True
+    )
+    preview = templates.add_parser(
+        "preview",
+        parents=[common],
+        help="render an email with sample data: subject and text here, or the HTML part to a file",
+        description="Renders templates/<KIND>/<locale>/ with sample data through the one email "
+        "skeleton (marketing kinds carry the legal footer). No AWS needed: without --store a sample "
+        f"store is used. Kinds: {', '.join(_template_kinds())}.",
+    )
+    preview.add_argument("kind", metavar="KIND", help="an email kind (listed above)")
+    preview.add_argument("--locale", required=True, choices=list(LOCALES))
+    preview.add_argument("--html", metavar="FILE", help="write the HTML part to FILE instead")
+    preview.add_argument(
+        "--store",
+        help="as this store sends it: its name, sender, template overrides and marketing footer "
+        "(reads the stores table: give --stack, --stores-table or --local)",
+    )
+    table_options(preview)
+    preview.set_defaults(func=cmd_templates_preview)
 
     sign = commands.add_parser(
         "sign", parents=[common], help="print an X-Omotenashi-Signature value (docs/signing.md)"
@@ -588,7 +1121,12 @@ def describe_error(error: BaseException) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra == ["-"] and getattr(args, "func", None) is cmd_inquiries_reply and args.stdin is None:
+            args.stdin = "-"  # `reply ID --author A -`: argparse takes positionals only before options
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as done:  # --help (0) or a usage error argparse has already printed (2)
         return done.code if isinstance(done.code, int) else USAGE_ERROR
     try:

@@ -161,6 +161,29 @@ def replace_document(store_id: str, attribute: str, document: dict[str, Any]) ->
         raise StorageError(f"updating the {attribute} settings failed") from error
 
 
+# The store's own fields `update_store` may change (store_admin validates them first).
+UPDATABLE = ("name", "sender", "staff_addresses", "default_locale", "time_zone")
+
+
+def update_store(store_id: str, changes: dict[str, Any]) -> None:
+    """Set some of the store's own fields (UPDATABLE); a compare-and-swap on the store's version."""
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    bind()
+    try:
+        item = StoreItem.get(store_id, consistent_read=True)
+        for attribute, value in changes.items():
+            setattr(item, attribute, list(value) if attribute == "staff_addresses" else value)
+        item.save()  # VersionAttribute makes this a compare-and-swap
+    except DoesNotExist as error:
+        raise KeyError(store_id) from error
+    except PynamoDBException as error:
+        if condition_failed(error):
+            raise StoreChanged(store_id) from error
+        raise StorageError("updating the store failed") from error
+
+
 def stores_receiving_at(domain: str) -> list[str]:
     """The stores whose own receiving domain is `domain` (one at most, but an index cannot promise
     it): one Query of the sparse receiving-domain index, eventually consistent."""

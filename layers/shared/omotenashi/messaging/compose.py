@@ -17,7 +17,7 @@ from typing import Any
 from omotenashi.domain import OutboundEmail, Store
 from omotenashi.messaging.footer import render_footer, with_footer
 from omotenashi.messaging.mime import build_email
-from omotenashi.messaging.templates import render
+from omotenashi.messaging.templates import RenderedMessage, render
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,15 @@ class Draft:
     marketing: MarketingFooter | None = None  # set for every marketing email, never for others
 
 
-def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
+def render_draft(draft: Draft) -> RenderedMessage:
+    """The subject, text and HTML the email of `draft` carries (the store's overrides, the store in
+    the context, marketing's legal footer): what `compose` sends, and what `templates preview` shows."""
     store = draft.store
     context = {"store": {"name": store.name, "sender": store.sender}, **draft.context}
     rendered = render(draft.kind, draft.locale, context, store_id=store.store_id)
-    headers = dict(draft.headers)
     if draft.marketing is not None:
         # Added here, for every marketing email of every flow, never by a template: the legal footer
-        # in both parts, and the RFC 8058 one-click unsubscribe headers mail clients show.
+        # in both parts (and, in compose, the RFC 8058 one-click unsubscribe headers).
         footer = draft.marketing
         rendered = with_footer(
             rendered,
@@ -59,6 +60,15 @@ def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
                 draft.locale, store.name, footer.postal_address, footer.contact, footer.unsubscribe_url
             ),
         )
+    return rendered
+
+
+def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
+    store = draft.store
+    rendered = render_draft(draft)
+    headers = dict(draft.headers)
+    if draft.marketing is not None:
+        footer = draft.marketing
         headers["List-Unsubscribe"] = f"<{footer.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return build_email(

@@ -58,6 +58,16 @@ def environment() -> Any:
     return _environment(str(templates_dir()))
 
 
+def email_kinds() -> list[str]:
+    """Every email kind under the templates folder (not `_partials`, not `stores` overrides, not
+    the `*_page` folders of web pages)."""
+    return sorted(
+        p.name
+        for p in templates_dir().iterdir()
+        if p.is_dir() and not p.name.startswith("_") and p.name != "stores" and not p.name.endswith("_page")
+    )
+
+
 def available_locales(kind: str) -> list[str]:
     base = templates_dir() / kind
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []

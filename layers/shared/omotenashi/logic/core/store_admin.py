@@ -1,4 +1,4 @@
-"""Store administration (the ops CLI, the local stack's seeding): create, SLA policy, secret
+"""Store administration (the ops CLI, the local stack's seeding): create, update, SLA policy, secret
 rotation, unsubscribe key rotation. The hot-path lookup is directory.py."""
 
 from __future__ import annotations
@@ -91,6 +91,50 @@ def create_store(
     store_data.create_store(store)
     directory.forget(store_id)  # it may have been looked up (and found unknown) in this process
     return store
+
+
+class InvalidStoreField(InvalidStore):
+    """A changed field's value is refused; `field` names it (the CLI names its option)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def update_store(store_id: str, **changes: Any) -> Store:
+    """Change the store's name, sender, staff addresses, default locale or time zone, validated as
+    `create_store` validates a new store, one field after another so a refusal names its field;
+    nothing is written unless every change is valid. Staff names of the email settings must stay
+    staff addresses."""
+    unknown = sorted(set(changes) - set(store_data.UPDATABLE))
+    if unknown:
+        raise InvalidStoreField(unknown[0], f"{unknown[0]} cannot be changed here")
+    store = store_data.get_store(store_id)
+    if store is None:
+        raise KeyError(store_id)
+    if "staff_addresses" in changes:
+        changes["staff_addresses"] = tuple(changes["staff_addresses"])
+    updated = store
+    for field_name, value in changes.items():
+        updated = replace(updated, **{field_name: value})
+        try:
+            validate_store(updated)
+        except InvalidStore as error:
+            raise InvalidStoreField(field_name, str(error)) from error
+    if "staff_addresses" in changes and store.email:
+        from omotenashi.logic.inquiries.email_settings import InvalidEmailSettings
+        from omotenashi.logic.inquiries.email_settings import validate as validate_email
+
+        try:
+            validate_email(dict(store.email), updated)
+        except InvalidEmailSettings as error:
+            raise InvalidStoreField(
+                "staff_addresses", f"{error} (email settings: stores set-email)"
+            ) from error
+    if changes:
+        store_data.update_store(store_id, changes)
+        directory.clear()
+    return updated
 
 
 def set_policy(store_id: str, config: dict[str, Any]) -> Store:
