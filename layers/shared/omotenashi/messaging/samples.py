@@ -96,10 +96,18 @@ def _inquiry_reply(locale: str, store: Store) -> dict[str, Any]:
         "It should arrive tomorrow morning."
     )
     subject = _subject(locale)
+    quoted = _message(locale)
     return {
         "customer": {"name": _customer(locale)["name"]},
         "inquiry": {"id": "inq_sample01", "subject": subject},
         "reply": {"message": message},
+        "staff": {"name": "山田 花子" if locale == "ja" else "Hanako Yamada"},
+        "quote": {
+            "author": _customer(locale)["name"],
+            "at": _when(RECEIVED, locale, store),
+            "message": quoted,
+            "lines": quoted.splitlines(),
+        },
         "subject": f"Re: {subject}",
     }
 
@@ -133,9 +141,40 @@ def _sla_alert(hours_after: float, escalation_number: int) -> Callable[[str, Sto
             "time_left": format_duration(due - now, locale),
             "overdue": now >= due,
             "escalation_number": escalation_number,
+            "reply_by_email": True,
+            "whole_message": False,
+            "attachments": [],
+            "link_hours": 0,
         }
 
     return context
+
+
+def _staff_new_inquiry(locale: str, store: Store) -> dict[str, Any]:
+    due = RECEIVED + timedelta(hours=24)
+    return {
+        "inquiry": {
+            **_inquiry(locale),
+            "channel": "email",
+            "channel_label": label("channel", "email", locale),
+        },
+        "whole_message": True,
+        "customer": _customer(locale),
+        "received_at": _when(RECEIVED, locale, store),
+        "latest_message_at": None,
+        "reply_due_at": _when(due, locale, store),
+        "time_left": format_duration(due - RECEIVED, locale),
+        "attachments": [
+            {
+                "name": "写真1.jpg" if locale == "ja" else "photo1.jpg",
+                "content_type": "image/jpeg",
+                "size": "240 KB",
+                "url": "https://omotenashi-inbound.s3.amazonaws.com/attachments/demo/sample/0/photo1.jpg?X-Amz-Signature=sample",
+            }
+        ],
+        "link_hours": 24,
+        "reply_by_email": True,
+    }
 
 
 def _sla_digest(locale: str, store: Store) -> dict[str, Any]:
@@ -274,6 +313,7 @@ SAMPLES: dict[str, Callable[[str, Store], dict[str, Any]]] = {
     "sla_breach": _sla_alert(24, 0),
     "sla_escalation": _sla_alert(28, 1),
     "sla_digest": _sla_digest,
+    "staff_new_inquiry": _staff_new_inquiry,
     "cart_reminder": _cart_reminder,
     "review_request": _review(1),
     "review_reminder": _review(2),
