@@ -313,3 +313,40 @@ def test_an_answer_to_a_staff_reply_that_lost_our_reply_to_threads_by_the_messag
     [outcome] = receive(stack, answer)
 
     assert outcome["outcome"] == "follow_up" and outcome["inquiry_id"] == inquiry_id
+
+
+def test_a_store_with_the_morning_digest_gets_the_notice_at_opening_not_at_night(stack, tmp_path):
+    from datetime import UTC, datetime
+
+    from omotenashi import clock
+    from tests.integration.test_sla_alerts import _digest_store
+
+    _digest_store(stack, tmp_path)
+    clock.set_source(lambda: datetime(2026, 11, 13, 12, 0, tzinfo=UTC))  # Friday 21:00 JST: closed
+    inquiry_id = open_by_email(stack)
+    assert sent(stack, "staff_new_inquiry") == []
+    assert len(sent(stack, "inquiry_auto_reply")) == 1  # the customer is answered at once
+    table = stack.resources.tables["InquiriesTable"]
+    held = [
+        entry
+        for item in boto3.client("dynamodb").scan(TableName=table)["Items"]
+        if item["inquiry_id"]["S"].startswith("digest#")
+        for entry in item.get("held", {}).get("SS", [])
+    ]
+    assert f"{inquiry_id}|staff_new_inquiry|0" in held
+    for _ in range(5):
+        stack.advance(12 * 3600)  # to Wednesday 09:00 JST, past Monday's opening
+    [digest] = [m for m in sent(stack, "sla_digest") if inquiry_id in m["text"]][:1]
+    assert digest["to"] == [mail.STAFF]
+    assert sent(stack, "staff_new_inquiry") == []
+    clock.set_source(None)
+
+
+def test_during_business_hours_the_notice_goes_at_once(stack, tmp_path):
+    from tests.integration.test_sla_alerts import _digest_store
+
+    _digest_store(stack, tmp_path)  # Friday 09:00 JST: open
+    open_by_email(stack)
+
+    assert len(sent(stack, "staff_new_inquiry")) == 1
+    assert sent(stack, "sla_digest") == []
