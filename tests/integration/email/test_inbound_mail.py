@@ -350,3 +350,21 @@ def test_during_business_hours_the_notice_goes_at_once(stack, tmp_path):
 
     assert len(sent(stack, "staff_new_inquiry")) == 1
     assert sent(stack, "sla_digest") == []
+
+
+def test_an_sla_alert_carries_the_members_reply_address_and_an_answer_to_it_is_a_staff_reply(stack):
+    inquiry_id = open_by_email(stack)
+    for _ in range(6):
+        stack.advance(4 * 3600)  # past the reminder (the deadline is 24 h or less)
+    alerts = [m for m in stack.outbox() if (m["kind"] or "").startswith("sla_") and m["to"] == [mail.STAFF]]
+    assert alerts, [m["kind"] for m in stack.outbox()]
+    assert all(reply_to(alert).startswith("reply+s") for alert in alerts)
+    assert "このメールに返信すると" in alerts[0]["text"]
+
+    raw = mail.plain(
+        "遅くなり申し訳ありません。", sender=mail.STAFF, to=reply_to(alerts[0]), message_id="<late@x>"
+    )
+    [outcome] = receive(stack, raw)
+
+    assert outcome["outcome"] == "staff_reply" and outcome["inquiry_id"] == inquiry_id
+    assert len(sent(stack, "inquiry_reply")) == 1
