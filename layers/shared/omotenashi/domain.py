@@ -168,6 +168,7 @@ class Reply:
     author_email: str | None = None  # a staff member's address (replies by email)
     channel: str = "api"  # "api" or "email"
     source_key: str | None = None  # a reply by email: the raw email in the inbound bucket
+    attachments: tuple[Attachment, ...] = ()  # files staff attached (sent on with the reply)
 
 
 @dataclass(frozen=True)

@@ -139,12 +139,20 @@ def with_attachments(count: int, *, size: int = 200, filename: str = "写真{n}.
     return message.as_bytes()
 
 
-def email_with_attachment(content: bytes, maintype: str, subtype: str, filename: str) -> bytes:
+def email_with_attachment(
+    content: bytes,
+    maintype: str,
+    subtype: str,
+    filename: str,
+    *,
+    sender: str = f"山田 太郎 <{CUSTOMER}>",
+    to: str = SUPPORT,
+) -> bytes:
     message = EmailMessage()
-    message["From"] = f"山田 太郎 <{CUSTOMER}>"
-    message["To"] = SUPPORT
+    message["From"] = sender
+    message["To"] = to
     message["Subject"] = "請求書"
-    message["Message-ID"] = f"<{filename}@example.jp>"
+    message["Message-ID"] = f"<{filename.encode().hex()[:40]}@example.jp>"
     message.set_content("請求書を添付します。")
     message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()

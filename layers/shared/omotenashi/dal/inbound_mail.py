@@ -4,12 +4,14 @@ thread references that let a reply without our Reply-To find its inquiry."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.models import Model
 
+from omotenashi.dal._pynamo import condition_failed
 from omotenashi.dal.aws import client
 from omotenashi.dal.errors import StorageError
 from omotenashi.dal.tables import bind, register
@@ -44,15 +46,28 @@ def put_raw(key: str, raw: bytes) -> None:
     _put(key, raw, "message/rfc822")
 
 
-def put_attachment(key: str, content: bytes, content_type: str) -> None:
-    """Idempotent: the key is derived from the SES message id and the part's position."""
-    _put(key, content, content_type)
+def put_attachment(key: str, content: bytes, content_type: str, name: str) -> None:
+    """Idempotent: the key is derived from the SES message id and the part's position. Served as
+    a download (Content-Disposition: attachment), so an HTML or SVG file sent by a stranger never
+    renders from our bucket's links in a staff member's browser."""
+    disposition = "attachment; filename*=UTF-8''" + quote(name, safe="")
+    _put(key, content, content_type, disposition)
 
 
-def _put(key: str, body: bytes, content_type: str) -> None:
+def read_attachment(key: str) -> bytes:
+    """A stored attachment (a staff reply's files, sent on with it)."""
+    try:
+        response = client("s3").get_object(Bucket=get_settings().inbound_bucket, Key=key)
+        return bytes(response["Body"].read())
+    except (ClientError, BotoCoreError) as error:
+        raise StorageError("reading an attachment failed") from error
+
+
+def _put(key: str, body: bytes, content_type: str, disposition: str | None = None) -> None:
+    extra = {"ContentDisposition": disposition} if disposition else {}
     try:
         client("s3").put_object(
-            Bucket=get_settings().inbound_bucket, Key=key, Body=body, ContentType=content_type
+            Bucket=get_settings().inbound_bucket, Key=key, Body=body, ContentType=content_type, **extra
         )
     except (ClientError, BotoCoreError) as error:
         raise StorageError("storing a received email failed") from error
@@ -87,8 +102,10 @@ def remember_thread(store_id: str, message_id: str, inquiry_id: str, at: datetim
     try:
         ThreadRefItem(
             inquiry_key=_ref_key(store_id, message_id), reply_id="ref", inquiry_id=inquiry_id, created_at=at
-        ).save()
+        ).save(condition=ThreadRefItem.inquiry_key.does_not_exist())
     except PynamoDBException as error:
+        if condition_failed(error):
+            return  # the first email with this Message-ID keeps it: a repeat cannot repoint it
         raise StorageError("recording a thread reference failed") from error
 
 

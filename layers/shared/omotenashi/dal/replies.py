@@ -33,6 +33,7 @@ def _to_domain(item: ReplyItem) -> Reply:
         author_email=item.author_email,
         channel=item.channel or "api",
         source_key=item.source_key,
+        attachments=attachments_from_json(item.attachments),
     )
 
 
@@ -50,6 +51,7 @@ def create_if_absent(reply: Reply) -> bool:
         author_email=reply.author_email,
         channel=None if reply.channel == "api" else reply.channel,
         source_key=reply.source_key,
+        attachments=attachments_to_json(reply.attachments),
     )
     return _save_new(item, "storing a reply failed")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from omotenashi.domain import OutboundEmail, Store
 from omotenashi.messaging.footer import render_footer, with_footer
-from omotenashi.messaging.mime import build_email
+from omotenashi.messaging.mime import OutgoingFile, build_email
 from omotenashi.messaging.templates import RenderedMessage, render
 
 
@@ -42,6 +42,7 @@ class Draft:
     automated: bool = True  # False for a person's words (a staff reply): no Auto-Submitted
     headers: Mapping[str, str] = field(default_factory=dict)  # threading (In-Reply-To, References)
     marketing: MarketingFooter | None = None  # set for every marketing email, never for others
+    attachments: tuple[OutgoingFile, ...] = ()  # files a staff member attached to their reply
 
 
 def render_draft(draft: Draft) -> RenderedMessage:
@@ -83,4 +84,5 @@ def compose(draft: Draft, sent_at: datetime) -> OutboundEmail:
         automated=draft.automated,
         extra_headers=headers,
         store_id=store.store_id,
+        attachments=draft.attachments,
     )

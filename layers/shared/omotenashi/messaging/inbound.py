@@ -73,6 +73,7 @@ class InboundEmail:
     automated: str | None
     truncated_attachments: int
     defects: tuple[str, ...]
+    sender_count: int = 1  # addresses in From: more than one is ambiguous (RFC 5322 wants Sender)
 
 
 def parse(
@@ -113,6 +114,7 @@ def parse(
         automated=_automated_reason(sender, subject, selected, collected.content_types),
         truncated_attachments=collected.truncated_attachments,
         defects=tuple(dict.fromkeys(collected.defects)),
+        sender_count=len(from_addresses),
     )
 
 
@@ -197,14 +199,58 @@ def _eight_bit_text(text: str) -> str:
 
 def _addresses(values: Iterable[str]) -> list[tuple[str | None, str]]:
     """(display name, lower-cased addr-spec) pairs. Parsed on the raw text, so a decoded name
-    holding a comma or quote cannot split an address."""
+    holding a comma or quote cannot split an address. The angle-addr is the address whenever
+    there is one: `staff@shop.example <evil@x.example>` is evil's mail, whatever the name says
+    (and whichever getaddresses the Python patch level has)."""
     found: list[tuple[str | None, str]] = []
-    for name, address in getaddresses([_unfold(value) for value in values]):
-        address = _eight_bit_text(address).strip().lower()
-        local, _, domain = address.rpartition("@")
-        if local and domain:
-            found.append((_header_text(name) or None, address))
+    for value in values:
+        for piece in _split_addresses(_unfold(value)):
+            angle = _ANGLE_ADDR.findall(piece)
+            if angle:
+                address = angle[-1]
+                name = piece[: piece.rfind("<")].strip().strip('"').strip() or None
+            else:
+                address = _COMMENT.sub("", piece).strip()
+                name = None
+                if not _BARE_ADDR.fullmatch(address):
+                    pairs = getaddresses([piece])
+                    address, name = (pairs[0][1], pairs[0][0] or None) if pairs else ("", None)
+            address = _eight_bit_text(address).strip().lower()
+            local, _, domain = address.rpartition("@")
+            if local and domain and " " not in address:
+                found.append((_header_text(name) if name else None, address))
     return found
+
+
+_ANGLE_ADDR = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
+_BARE_ADDR = re.compile(r"[^\s<>(),;:\"]+@[^\s<>(),;:\"]+")
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def _split_addresses(value: str) -> list[str]:
+    """A header's addresses: split at commas outside quotes and angle brackets."""
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    depth = 0
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted and char == "<":
+            depth += 1
+        elif not quoted and char == ">":
+            depth = max(0, depth - 1)
+        elif not quoted and depth == 0 and char in ",;":
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    pieces.append("".join(current))
+    return [piece.strip() for piece in pieces if piece.strip()]
 
 
 def _message_ids(value: str) -> tuple[str, ...]:
@@ -247,6 +293,8 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
         codec = "utf-8"
     except UnicodeDecodeError:
         pass
+    except (UnicodeError, ValueError, TypeError):  # idna, punycode and the like raise otherwise
+        codec = "utf-8"
     if codec.startswith("iso2022_jp"):
         for attempt in (lambda: payload.decode("iso2022_jp_ext"), lambda: _iso2022_jp_as_cp932(payload)):
             try:
@@ -259,7 +307,10 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
             return payload.decode("euc_jis_2004")  # a superset holding the NEC row-13 characters (①)
         except UnicodeDecodeError:
             pass
-    return payload.decode(codec, errors="replace")
+    try:
+        return payload.decode(codec, errors="replace")
+    except (UnicodeError, ValueError, TypeError):
+        return payload.decode("utf-8", errors="replace")
 
 
 _ISO_2022_JP_ESCAPE = re.compile(rb"\x1b(\(B|\(J|\(I|\$@|\$B|\$\(D)")
@@ -441,7 +492,9 @@ _DAEMON_LOCAL_PARTS = re.compile(r"^(mailer-daemon|postmaster)([+._-].*)?$")
 _OUT_OF_OFFICE_SUBJECT = re.compile(
     r"^\W*(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office)\b"
     # Not a bare 不在: a customer writes "不在票について" about a missed delivery and wants an answer.
-    r"|自動返信|自動応答|不在通知|不在のお知らせ|^[\s【\[(（]*不在[\s】\]）):：]",
+    r"|自動返信|自動応答|不在通知|不在のお知らせ|^[\s【\[(（]*不在[\s】\]）):：]"
+    # Japanese autoresponders' 【自動送信】/[自動配信] (a forward keeps its Fwd:/転送: first).
+    r"|^[\s【\[(（]*自動(送信|配信)[\s】\]）):：]",
     re.IGNORECASE,
 )
 

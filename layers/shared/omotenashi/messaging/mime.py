@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -35,6 +37,15 @@ def message_id_for(kind: str, reference: str, sender: str) -> str:
     return f"<{kind}.{reference}@{domain_of(sender)}>"
 
 
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file sent with an email (staff attached it to their reply)."""
+
+    name: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
 def build_email(
     *,
     kind: str,
@@ -48,6 +59,7 @@ def build_email(
     automated: bool = True,
     extra_headers: dict[str, str] | None = None,
     store_id: str | None = None,
+    attachments: Sequence[OutgoingFile] = (),
 ) -> OutboundEmail:
     message = EmailMessage(policy=SMTP)
     local, _, domain = sender.partition("@")
@@ -70,6 +82,11 @@ def build_email(
         message[name] = value
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    for file in attachments:  # the body becomes multipart/mixed: alternative, then the files
+        maintype, _, subtype = file.content_type.partition("/")
+        if not maintype or not subtype or "/" in subtype:
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.name)
     return OutboundEmail(
         kind=kind,
         sender=sender,

@@ -160,10 +160,13 @@ def _tidy(lines: list[str]) -> str:
     return "\n".join(kept)
 
 
-def new_text(body: str) -> str:
-    """What the sender of this plain-text reply wrote now (see the module's docstring)."""
+def new_text(body: str, *, strict: bool = False) -> str:
+    """What the sender of this plain-text reply wrote now (see the module's docstring). When
+    nothing stands above the quote (a bottom-posted or empty reply) the whole body is kept, since
+    the sender's words are in it somewhere; `strict` answers "" instead (a staff reply must never
+    send the quoted notice on to the customer)."""
     raw = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     stripped = [line.strip() for line in raw]
     end = _quote_start(stripped)
     end = _signature_start(stripped[:end])
-    return _tidy(raw[:end]) or _tidy(raw)
+    return _tidy(raw[:end]) if strict else _tidy(raw[:end]) or _tidy(raw)

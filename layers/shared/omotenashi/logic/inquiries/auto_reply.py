@@ -63,15 +63,14 @@ def draft(store: Store, inquiry: Inquiry) -> Draft:
 def customer_headers(store: Store, inquiry: Inquiry) -> dict[str, str]:
     """Reply-To: the customer's reply address (an answer by email becomes a follow-up); for an
     inquiry that came by email, threaded under the customer's own message."""
-    from omotenashi.logic.inquiries.reply_to import customer_reply_to
+    from omotenashi.logic.inquiries.reply_to import customer_reply_to, customers_message_id
 
     headers: dict[str, str] = {}
     address = customer_reply_to(store, inquiry.inquiry_id)
     if address:
         headers["Reply-To"] = address
-    bare = (inquiry.email_message_id or "").strip("<>")
-    if bare and bare.isascii() and bare.isprintable() and " " not in bare and len(bare) <= 900:
-        message_id = f"<{bare}>"
+    message_id = customers_message_id(inquiry)
+    if message_id:
         headers["In-Reply-To"] = message_id
         headers["References"] = message_id
     return headers

@@ -49,7 +49,18 @@ from omotenashi.observability import logger, metrics
 from omotenashi.schemas.inquiries import InquiryIn
 from omotenashi.settings import get_settings
 
+SPOOFED_HEADER = "x-omotenashi-spoofed"  # read by loop_protection
 MAX_TEXT_CHARS = 10_000  # what the API takes for a message
+# Files staff attach go on to the customer: SES's raw message limit is 10 MB, base64 adds a third.
+MAX_REPLY_FILES = 7 * 1024 * 1024
+# Sentences only the staff emails carry (templates/_partials/staff_alert): a staff reply holding one
+# is quoting a notice or alert without quote marks, and must not reach the customer.
+_STAFF_ONLY_MARKERS = (
+    "スタッフ向けに自動送信しています",
+    "to the staff of",
+    "このメールに返信すると、その本文がお客様への回答として",
+    "Reply to this email to answer the customer",
+)
 MAX_RECIPIENTS = 50  # SES accepts up to 50 per receipt
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
 _FILENAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -61,6 +72,9 @@ _NOTES = {
         "too_large": "(このメールは {mb} MB と大きすぎるため本文を読み取れませんでした。"
         "元のメールは保存されています)",
         "more_attachments": "(ほかに {count} 件の添付ファイルが元のメールにあります)",
+        "unreadable": "(このメールは形式が壊れていて本文を読み取れませんでした。"
+        "元のメールは保存されています)",
+        "no_text": "(本文なし)",
     },
     "en": {
         "no_subject": "(no subject)",
@@ -68,6 +82,8 @@ _NOTES = {
         "truncated": "(the text is shown up to {chars} characters; the whole email is kept)",
         "too_large": "(this email, {mb} MB, was too large to read here; the original is kept)",
         "more_attachments": "({count} more attachments are in the original email)",
+        "unreadable": "(this email is malformed and its text could not be read; the original is kept)",
+        "no_text": "(no text)",
     },
 }
 
@@ -93,6 +109,17 @@ class Receipt:
     virus: str | None = None  # PASS | FAIL | GRAY | PROCESSING_FAILED, or None (local)
     spam: str | None = None
     dmarc: str | None = None
+    spf: str | None = None
+    dkim: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """The sender's domain vouches for it (DMARC, SPF or DKIM passed), or there are no verdicts
+        at all (the local stack). A staff reply needs this: the From line alone is easy to forge."""
+        verdicts = (self.dmarc, self.spf, self.dkim)
+        if all(v is None for v in verdicts):
+            return True
+        return self.dmarc != "FAIL" and "PASS" in verdicts
 
 
 def handle_ses_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +157,8 @@ def _receipt(record: Any) -> Receipt | None:
         virus=verdict("virusVerdict"),
         spam=verdict("spamVerdict"),
         dmarc=verdict("dmarcVerdict"),
+        spf=verdict("spfVerdict"),
+        dkim=verdict("dkimVerdict"),
     )
 
 
@@ -152,20 +181,23 @@ def receive(receipt: Receipt) -> list[Outcome]:
 def _read(raw: bytes) -> tuple[inbound.InboundEmail | None, str | None]:
     """The parsed email, or for one too large to read, its headers with an empty body (the
     inquiry still opens and says so: the sender is still waiting for an answer)."""
+    note = "too_large"
     try:
         return inbound.parse(raw), None
     except inbound.InboundRejected as rejected:
         if rejected.reason != "too_large":
             return None, rejected.reason
-    except Exception:  # malformed mail must end here, not in a retry loop
-        logger.exception("an inbound email could not be parsed")
-        return None, "unparsable"
+    except Exception:  # malformed mail (nesting thousands deep) must end here, not in a retry loop
+        logger.exception("an inbound email could not be parsed; reading its headers only")
+        note = "unreadable"
     try:
         head = re.split(rb"\r?\n\r?\n", raw[: 256 * 1024], maxsplit=1)[0]
-        return inbound.parse(head + b"\r\n\r\n"), "too_large"
+        return inbound.parse(head + b"\r\n\r\n"), note
+    except inbound.InboundRejected as rejected:
+        return None, rejected.reason
     except Exception:  # as above
-        logger.exception("the headers of a too large inbound email could not be parsed")
-        return None, "too_large"
+        logger.exception("the headers of an inbound email could not be parsed")
+        return None, "unparsable"
 
 
 @dataclass
@@ -210,19 +242,26 @@ class _Mail:
         support = [(r, t) for r, t in pairs if t.local_part in settings.support_addresses]
         others = [(r, t) for r, t in pairs if (r, t) not in replies and (r, t) not in support]
         outcomes = [_done(Outcome(r, "ignored", "unknown_recipient", store.store_id)) for r, _ in others]
-        if replies:
-            outcomes.extend(_done(self._reply(r, t.local_part, store)) for r, t in replies[:1])
-            outcomes.extend(
-                _done(Outcome(r, "ignored", "same_email_routed_once", store.store_id)) for r, _ in replies[1:]
-            )
-            outcomes.extend(
-                _done(Outcome(r, "ignored", "same_email_routed_once", store.store_id)) for r, _ in support
-            )
-        elif support:
-            outcomes.append(_done(self._new_inquiry(support[0][0], store)))
-            outcomes.extend(
-                _done(Outcome(r, "ignored", "same_email_routed_once", store.store_id)) for r, _ in support[1:]
-            )
+        routed = False
+        for recipient, target in replies:  # the first address that takes it; the others are copies
+            if routed:
+                outcomes.append(
+                    _done(Outcome(recipient, "ignored", "same_email_routed_once", store.store_id))
+                )
+                continue
+            outcome = _done(self._reply(recipient, target.local_part, store))
+            outcomes.append(outcome)
+            routed = outcome.outcome in ("follow_up", "staff_reply", "ignored")
+        for recipient, _ in support:
+            if routed:  # a reply that went, or automated mail: the support copy is not news
+                outcomes.append(
+                    _done(Outcome(recipient, "ignored", "same_email_routed_once", store.store_id))
+                )
+                continue
+            # No reply address took it (say an old address after a key rotation): a new inquiry,
+            # since the customer also wrote to support.
+            outcomes.append(_done(self._new_inquiry(recipient, store)))
+            routed = True
         return outcomes
 
     # -- checks shared by every route -------------------------------------------------------------
@@ -252,7 +291,7 @@ class _Mail:
         text = self._text(self.email.text, locale, strip_quotes=False)
         attachments = self._store_attachments(store)
         if not text.strip():
-            text = _NOTES[locale]["attachments_only"]
+            text = _NOTES[locale]["attachments_only" if attachments else "no_text"]
         fields: dict[str, Any] = {
             "customer": {
                 "email": self.email.sender,
@@ -262,7 +301,12 @@ class _Mail:
             "channel": "email",
             "subject": _single_line(self.email.subject, 200) or _NOTES[locale]["no_subject"],
             "message": text,
-            "headers": {name: value[:2000] for name, value in self.email.headers.items()},
+            "headers": {
+                **{name: value[:2000] for name, value in self.email.headers.items()},
+                # The sender's domain says this From is forged: the inquiry opens (staff see it),
+                # but no auto-reply goes to an address that did not write (backscatter).
+                **({SPOOFED_HEADER: "dmarc-fail"} if self.receipt.dmarc == "FAIL" else {}),
+            },
         }
         try:
             request = InquiryIn.model_validate(fields)
@@ -272,9 +316,7 @@ class _Mail:
             return Outcome(recipient, "rejected", "invalid_inquiry", store.store_id)
         origin = EmailOrigin(self.source_key, self.email.message_id, attachments)
         try:
-            answer = accept_inquiry(
-                store, request, {"source": self.source_key}, self._key("inquiry"), email=origin
-            )
+            answer = accept_inquiry(store, request, self._fingerprint(), self._key("inquiry"), email=origin)
         except IdempotencyConflict:
             return Outcome(recipient, "ignored", "already_handled", store.store_id)
         inquiry_id = str(answer.body["inquiry_id"])
@@ -307,8 +349,18 @@ class _Mail:
         refused = self._refusal(store)
         if refused:
             return Outcome(recipient, "ignored", refused, store.store_id)
-        keys = store.unsubscribe_keys
-        target = reply_addresses.read(local_part, keys, store_id=store.store_id, sender=self.email.sender)
+        target = reply_addresses.read(
+            local_part, store.unsubscribe_keys, store_id=store.store_id, sender=self.email.sender
+        )
+        if target is None:
+            # The store's keys may have changed since this process cached it (a first key made by
+            # a worker, a rotation): read it again, as the API does after a signature mismatch.
+            fresh = directory.directory.refresh_if_stale(store.store_id)
+            if fresh is not None and fresh.unsubscribe_keys != store.unsubscribe_keys:
+                store = fresh
+                target = reply_addresses.read(
+                    local_part, store.unsubscribe_keys, store_id=store.store_id, sender=self.email.sender
+                )
         if target is None:
             return Outcome(recipient, "rejected", "invalid_reply_address", store.store_id)
         inquiry = inquiry_data.get(store.store_id, target.inquiry_id, consistent=True)
@@ -332,7 +384,7 @@ class _Mail:
                 store,
                 inquiry.inquiry_id,
                 text,
-                {"source": self.source_key},
+                self._fingerprint(),
                 self._key("follow-up"),
                 email=origin,
             )
@@ -345,16 +397,29 @@ class _Mail:
 
     def _staff_reply(self, recipient: str, store: Store, inquiry: Inquiry) -> Outcome:
         sender = self.email.sender.lower()
+        ids = (store.store_id, inquiry.inquiry_id)
         # Staff, and the escalation addresses that get SLA escalations (each with its own address).
         allowed = {a.lower() for a in (*store.staff_addresses, *store.policy.escalation_addresses)}
         if sender not in allowed:
-            return Outcome(recipient, "rejected", "not_staff", store.store_id, inquiry.inquiry_id)
-        if self.receipt.dmarc == "FAIL":
-            return Outcome(recipient, "rejected", "dmarc_fail", store.store_id, inquiry.inquiry_id)
-        locale = inquiry.locale if inquiry.locale in _NOTES else "en"
-        text = self._text(self.email.text, locale, strip_quotes=True)
+            return Outcome(recipient, "rejected", "not_staff", *ids)
+        if self.email.sender_count != 1:
+            return Outcome(recipient, "rejected", "ambiguous_sender", *ids)
+        if not self.receipt.authenticated:
+            return Outcome(recipient, "rejected", "unauthenticated_sender", *ids)
+        if self.note is not None:
+            return Outcome(recipient, "rejected", f"{self.note}_reply", *ids)
+        # Only what stands above the quote: a reply with nothing there (only the quoted notice, or
+        # an answer written below it) must not send the notice's internal details to the customer.
+        text = quotes.new_text(self.email.text, strict=True)
         if not text.strip():
-            return Outcome(recipient, "rejected", "empty_reply", store.store_id, inquiry.inquiry_id)
+            return Outcome(recipient, "rejected", "empty_reply", *ids)
+        if any(marker in text for marker in _STAFF_ONLY_MARKERS):
+            return Outcome(recipient, "rejected", "quotes_a_staff_email", *ids)
+        if len(text) > MAX_TEXT_CHARS:
+            return Outcome(recipient, "rejected", "reply_too_long", *ids)
+        if self.email.truncated_attachments or sum(a.size for a in self.email.attachments) > MAX_REPLY_FILES:
+            return Outcome(recipient, "rejected", "attachments_too_large", *ids)
+        attachments = self._store_attachments(store)
         author = email_settings.settings_of(store).staff_name(sender) or sender
         try:
             answer = add_reply(
@@ -362,10 +427,11 @@ class _Mail:
                 inquiry.inquiry_id,
                 author,
                 text,
-                {"source": self.source_key},
+                self._fingerprint(),
                 self._key("reply"),
                 author_email=sender,
                 source_key=self.source_key,
+                attachments=attachments,
             )
         except IdempotencyConflict:
             return Outcome(recipient, "ignored", "already_handled", store.store_id, inquiry.inquiry_id)
@@ -375,9 +441,25 @@ class _Mail:
         return Outcome(recipient, "staff_reply", reason, store.store_id, inquiry.inquiry_id)
 
     # -- pieces -------------------------------------------------------------------------------------
+    def _message_id(self) -> str | None:
+        message_id = (self.email.message_id or "").strip().lower()
+        return message_id if message_id and len(message_id) <= 900 else None
+
     def _key(self, route: str) -> str:
-        """The idempotency key of this email's effect: one per SES message and route."""
+        """The idempotency key of this email's effect: one per email and route. An email is its
+        sender's Message-ID when it has one (a mail server that retries after a lost SMTP answer
+        sends the same email again under a new SES message id), else the SES message id."""
+        message_id = self._message_id()
+        if message_id:
+            return f"email:{self.email.sender.lower()}:{message_id}:{route}"
         return f"ses:{self.receipt.message_id}:{route}"
+
+    def _fingerprint(self) -> dict[str, Any]:
+        """What makes two deliveries the same request (a replay, not a conflict)."""
+        message_id = self._message_id()
+        if message_id:
+            return {"message_id": message_id, "sender": self.email.sender.lower()}
+        return {"source": self.source_key}
 
     def _text(self, body: str, locale: str, *, strip_quotes: bool) -> str:
         notes = _NOTES[locale]
@@ -385,6 +467,8 @@ class _Mail:
         extra: list[str] = []
         if self.note == "too_large":
             extra.append(notes["too_large"].format(mb=round(self.raw_size / (1024 * 1024), 1)))
+        elif self.note == "unreadable":
+            extra.append(notes["unreadable"])
         if self.email.truncated_attachments:
             extra.append(notes["more_attachments"].format(count=self.email.truncated_attachments))
         suffix = ("\n\n" + "\n".join(extra)) if extra else ""
@@ -404,7 +488,7 @@ class _Mail:
         for index, part in enumerate(self.email.attachments):
             name = _filename(part.filename, index, part.content_type)
             key = f"{mail_store.ATTACHMENT_PREFIX}{store.store_id}/{self.receipt.message_id}/{index}/{name}"
-            mail_store.put_attachment(key, part.content, part.content_type)
+            mail_store.put_attachment(key, part.content, part.content_type, name)
             stored.append(Attachment(name=name, content_type=part.content_type, size=part.size, key=key))
         self._attachments[store.store_id] = tuple(stored)
         return self._attachments[store.store_id]

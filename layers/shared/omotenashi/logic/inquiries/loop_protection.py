@@ -43,4 +43,6 @@ def automated_reason(inquiry: Inquiry, store: Store) -> str | None:
         return "null_return_path"
     if headers.get("x-omotenashi-kind"):
         return "own_message"
+    if headers.get("x-omotenashi-spoofed"):  # set by inbound mail when DMARC failed
+        return "spoofed_sender"
     return None

@@ -8,7 +8,7 @@ from typing import Any
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import replies as reply_data
-from omotenashi.domain import Inquiry, Reply, Store
+from omotenashi.domain import Attachment, Inquiry, Reply, Store
 from omotenashi.logic.core import idempotency, jobs
 from omotenashi.logic.core.idempotency import Answer, request_fingerprint
 from omotenashi.logic.inquiries import views
@@ -30,6 +30,7 @@ def add_reply(
     *,
     author_email: str | None = None,
     source_key: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> Answer:
     """`author_email` and `source_key`: a staff member answered by email (inbound_mail.py)."""
     inquiry = views.inquiry_or_404(store, inquiry_id)
@@ -49,6 +50,7 @@ def add_reply(
             author_email=author_email,
             channel="email" if source_key else "api",
             source_key=source_key,
+            attachments=attachments,
         ),
         create_if_absent=reply_data.create_if_absent,
         fetch=lambda reply_id: reply_data.get(store.store_id, inquiry_id, reply_id),

@@ -15,14 +15,11 @@ from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.inquiries import reply_to, thread
 from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime
+from omotenashi.messaging.mime import OutgoingFile
 from omotenashi.observability import logger
 from omotenashi.schemas.jobs import ReplyEmailJob
 
 REPLY_KIND = "inquiry_reply"
-
-
-def _bracketed(message_id: str) -> str:
-    return f"<{message_id.strip().strip('<>').strip()}>"
 
 
 def threading_headers(inquiry: Inquiry) -> dict[str, str]:
@@ -31,7 +28,7 @@ def threading_headers(inquiry: Inquiry) -> dict[str, str]:
     auto_reply = (
         mailer.delivered_message_id(inquiry.auto_reply_message_id) if inquiry.auto_reply_message_id else None
     )
-    customers = _bracketed(inquiry.email_message_id) if inquiry.email_message_id else None
+    customers = reply_to.customers_message_id(inquiry)
     parent = customers or auto_reply
     if parent is None:
         return {}
@@ -74,6 +71,10 @@ def draft_reply(
         reference=f"{reply.reply_id}.{store.store_id}",
         automated=False,  # a person's answer
         headers=headers,
+        attachments=tuple(
+            OutgoingFile(a.name, a.content_type, inbound_mail.read_attachment(a.key))
+            for a in reply.attachments
+        ),
     )
 
 

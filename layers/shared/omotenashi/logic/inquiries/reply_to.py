@@ -9,7 +9,7 @@ of its own): such emails go without a Reply-To, as before.
 
 from __future__ import annotations
 
-from omotenashi.domain import Store
+from omotenashi.domain import Inquiry, Store
 from omotenashi.logic.inquiries import email_settings, reply_addresses
 from omotenashi.settings import get_settings
 
@@ -40,6 +40,16 @@ def staff_reply_to(store: Store, inquiry_id: str, staff: str) -> str | None:
     return reply_addresses.staff_address(
         _keys(store), store_id=store.store_id, inquiry_id=inquiry_id, staff=staff, domain=domain
     )
+
+
+def customers_message_id(inquiry: Inquiry) -> str | None:
+    """`<id>` of the customer's own email (an inquiry that came by email), for In-Reply-To and
+    References; None when there is none or it would not survive as a header (non-ASCII, spaces,
+    too long: a forged or broken Message-ID must not break our headers)."""
+    bare = (inquiry.email_message_id or "").strip().strip("<>").strip()
+    if bare and bare.isascii() and bare.isprintable() and " " not in bare and len(bare) <= 900:
+        return f"<{bare}>"
+    return None
 
 
 def support_address(store: Store) -> str | None:
