@@ -74,7 +74,9 @@ def test_inquiry_to_auto_reply_over_http(base_url):
     deadline = time.monotonic() + 20
     mails: list[dict] = []
     while time.monotonic() < deadline and not mails:
-        mails = [m for m in _outbox(base_url) if inquiry_id in m["subject"]]
+        mails = [
+            m for m in _outbox(base_url) if inquiry_id in m["subject"] and m["kind"] == "inquiry_auto_reply"
+        ]
         time.sleep(0.1)
     assert len(mails) == 1
     mail = mails[0]

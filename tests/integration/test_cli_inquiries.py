@@ -56,7 +56,7 @@ def test_show_reply_and_close_against_the_local_stack(stack, api, capsys):
     assert f"inquiry:     {inquiry_id}" in shown
     assert "subject:     配送について" in shown and "status:      open" in shown
     assert "customer:    山田太郎 <taro@example.jp>" in shown and "order:       o-1001" in shown
-    assert "customer  山田太郎 <taro@example.jp> via web_form" in shown
+    assert "customer  山田太郎 via web_form" in shown
     assert "    注文した商品はいつ届きますか？" in shown  # the thread: the first message until `messages`
 
     argv = [
@@ -122,7 +122,6 @@ def test_errors_print_the_contracts_message_and_fields(stack, api, capsys, monke
     assert call(stack, "GET", f"/v1/inquiries/{inquiry_id}").json["status"] == "open"  # nothing written
 
 
-@pytest.mark.xfail(strict=True, reason="needs GET /v1/inquiries")
 def test_list_against_the_local_stack(stack, api, capsys):
     inquiry_id = _new_inquiry(stack)
     assert cli.main(["inquiries", "list", "--status", "open", "--json"]) == 0

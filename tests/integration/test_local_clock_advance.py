@@ -24,6 +24,6 @@ def test_advance_waits_for_work_a_background_poller_is_running(stack, monkeypatc
     try:
         stack.advance(21 * 3600)  # the sweep enqueues the 4-hours-left reminder
         kinds = sorted(m["kind"] for m in stack.outbox())
-        assert kinds == ["inquiry_auto_reply", "sla_reminder"], kinds
+        assert kinds == ["inquiry_auto_reply", "sla_reminder", "staff_new_inquiry"], kinds
     finally:
         stack.stop()

@@ -40,7 +40,7 @@ def _parse(page: str) -> _Page:
 def test_the_auto_reply_shows_its_html_part_and_keeps_its_text_part(stack):
     created = call(stack, "POST", "/v1/inquiries", inquiry_body(external_id="page-1")).json
     stack.drain()
-    (mail,) = stack.outbox()
+    (mail,) = [m for m in stack.outbox() if m["kind"] == "inquiry_auto_reply"]
     assert mail["html"] and mail["text"]
     page = _parse(render_html([mail]))
     assert [frame["srcdoc"] for frame in page.frames] == [mail["html"]]  # exactly the HTML part

@@ -42,5 +42,6 @@ def test_every_function_of_the_local_stack_shares_one_invocation_lock(stack):
     pools.update({id(p.pool): p.pool for p in stack.pollers})
     pools.update({id(s.pool): s.pool for s in stack.schedules})
     pools.update({id(s.pool): s.pool for s in stack.stream_pollers})
+    pools.update({id(pool): pool for pool in stack.functions.values()})  # invoked directly (SES)
     assert len(pools) == len(stack.resources.functions)  # every function of the template
     assert all(pool._lock is INVOCATION_LOCK for pool in pools.values())

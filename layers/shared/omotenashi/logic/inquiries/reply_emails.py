@@ -13,9 +13,8 @@ from omotenashi.domain import ConversationEntry, Inquiry, Reply, Store
 from omotenashi.logic.core import directory
 from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.inquiries import reply_to, thread
-from omotenashi.messaging.compose import Draft
+from omotenashi.messaging.compose import Draft, OutgoingFile
 from omotenashi.messaging.formatting import format_datetime
-from omotenashi.messaging.mime import OutgoingFile
 from omotenashi.observability import logger
 from omotenashi.schemas.jobs import ReplyEmailJob
 
