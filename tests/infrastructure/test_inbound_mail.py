@@ -219,9 +219,13 @@ def test_inbound_mail_function_is_granted_exactly_what_intake_needs(transformed)
 
 @pytest.mark.parametrize("function", ["ApiFunction", "InquiryWorkerFunction", "MessageWorkerFunction"])
 def test_presigning_functions_may_read_attachments_and_nothing_else_in_the_bucket(transformed, function):
-    """A pre-signed GET URL works only if the signing role may read the object: attachments, never
-    the raw mail under inbound/, never a write, never the whole bucket."""
-    assert _bucket_grants(transformed, f"{function}Role") == {"attachments/*": {"s3:GetObject"}}
+    """A pre-signed GET URL works only if the signing role may read the object: attachments; the
+    raw mail under inbound/ only for the inquiry worker (the staff notice links the original
+    email); never a write, never the whole bucket."""
+    expected = {"attachments/*": {"s3:GetObject"}}
+    if function == "InquiryWorkerFunction":
+        expected["inbound/*"] = {"s3:GetObject"}
+    assert _bucket_grants(transformed, f"{function}Role") == expected
     assert "s3:PutObject" not in json.dumps(_statements(transformed, f"{function}Role"))
 
 

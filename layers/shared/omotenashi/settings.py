@@ -40,6 +40,7 @@ FUNCTION_SETTINGS: dict[str, tuple[str, ...]] = {
         "DELIVERIES_TABLE",
         "INBOUND_BUCKET",
         "RECEIVING_DOMAIN",
+        "REPLIES_TABLE",
     ),
     "message_worker": (
         "STORES_TABLE",

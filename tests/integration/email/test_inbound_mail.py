@@ -280,7 +280,7 @@ def test_fifty_attachments_keep_twenty_and_say_where_the_rest_are(stack):
         body = s3.get_object(Bucket=bucket, Key=attachment.key)["Body"].read()
         assert len(body) == attachment.size
     [notice] = sent(stack, "staff_new_inquiry")  # links, not the files: nothing is forwarded
-    assert notice["text"].count("X-Amz-Signature=") == 20 and "写真20.jpg" in notice["text"]
+    assert notice["text"].count("X-Amz-Signature=") == 21 and "写真20.jpg" in notice["text"]  # and the .eml
     assert len(sent(stack, "inquiry_auto_reply")) == 1
 
 

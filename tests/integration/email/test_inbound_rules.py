@@ -226,3 +226,37 @@ def test_an_empty_email_says_it_has_no_text(stack):
 
     inquiry = inquiry_data.get("demo", outcome["inquiry_id"], consistent=True)
     assert inquiry is not None and inquiry.message == "(本文なし)"  # the subject is Japanese
+
+
+def test_an_answer_to_an_api_inquirys_auto_reply_that_lost_our_reply_to_threads_by_its_message_id(stack):
+    from tests.support import call, inquiry_body
+
+    created = call(stack, "POST", "/v1/inquiries", inquiry_body(external_id="threaded-api")).json
+    stack.drain()
+    [auto_reply] = sent(stack, "inquiry_auto_reply")
+    seen_id = f"<{auto_reply['id']}@ap-northeast-1.amazonses.com>"
+
+    raw = mail.plain(
+        "返信です。", message_id="<api-thread@example.jp>", In_Reply_To=seen_id, References=seen_id
+    )
+    [outcome] = receive(stack, raw)
+
+    assert outcome["outcome"] == "follow_up" and outcome["inquiry_id"] == created["inquiry_id"]
+
+
+def test_the_notice_links_the_original_email(stack):
+    open_by_email(stack)
+
+    notice = _notice(stack)
+
+    assert "元のメール（.eml" in notice["text"] and "/inbound/local" in notice["text"]
+
+
+def test_a_store_cannot_take_the_stack_domain_or_another_stores_default_domain(stack):
+    from omotenashi.logic.core.store_admin import InvalidStore, set_email
+
+    stack_domain = stack.resources.environment["RECEIVING_DOMAIN"]
+    for domain in (stack_domain, f"other.{stack_domain}"):
+        with pytest.raises(InvalidStore, match=r"^receiving_domain"):
+            set_email("demo", {"receiving_domain": domain})
+    set_email("demo", {"receiving_domain": f"demo.{stack_domain}"})  # its own default: fine

@@ -145,6 +145,7 @@ def _sla_alert(hours_after: float, escalation_number: int) -> Callable[[str, Sto
             "whole_message": False,
             "attachments": [],
             "link_hours": 0,
+            "original_url": None,
         }
 
     return context
@@ -173,6 +174,7 @@ def _staff_new_inquiry(locale: str, store: Store) -> dict[str, Any]:
             }
         ],
         "link_hours": 24,
+        "original_url": "https://omotenashi-inbound.s3.amazonaws.com/inbound/sample?X-Amz-Signature=sample",
         "reply_by_email": True,
     }
 

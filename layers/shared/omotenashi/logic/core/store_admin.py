@@ -3,6 +3,7 @@ rotation, unsubscribe key rotation. The hot-path lookup is directory.py."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets as secrets_module
 from collections.abc import Callable
@@ -196,13 +197,24 @@ def set_reviews(store_id: str, document: dict[str, Any]) -> Store:
 def set_email(store_id: str, document: dict[str, Any]) -> Store:
     """Validate and store the email-channel settings (email.json; logic/inquiries/email_settings.py).
     A receiving domain of the store's own must not be another store's."""
-    from omotenashi.logic.inquiries.email_settings import InvalidEmailSettings, validate
+    from omotenashi.logic.inquiries.email_settings import (
+        InvalidEmailSettings,
+        store_id_from_default_domain,
+        validate,
+    )
 
     def checked(store: Store) -> Any:
         settings = validate(document, store)
         domain = settings.receiving_domain
         if domain and any(other != store_id for other in store_data.stores_receiving_at(domain)):
             raise InvalidEmailSettings(f"receiving_domain: {domain} is another store's")
+        # The stack's own domain and other stores' <store_id>.<stack domain> are taken (known
+        # where the stack's receiving domain is: the functions and the local stack).
+        stack_domain = os.environ.get("RECEIVING_DOMAIN", "").strip().lower().rstrip(".")
+        if domain and stack_domain:
+            owner = store_id_from_default_domain(domain, stack_domain)
+            if domain == stack_domain or owner not in (None, store_id):
+                raise InvalidEmailSettings(f"receiving_domain: {domain} is the stack's or another store's")
         return settings
 
     return _set_document(store_id, "email", checked, InvalidEmailSettings)

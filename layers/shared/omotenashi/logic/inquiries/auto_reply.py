@@ -117,6 +117,13 @@ def process_inquiry(store_id: str, inquiry_id: str) -> AutoReplyResult:
     # Recording on the inquiry may fail after the send; the redelivered message then finds the
     # delivery sent, sends nothing, and records again (with the id replies thread under).
     inquiry_data.mark_auto_reply_sent(store_id, inquiry_id, message_id=sent.message_id, sent_at=clock.now())
+    if sent.message_id:
+        # A customer's answer that lost our Reply-To still finds the inquiry by this Message-ID.
+        from omotenashi.dal import inbound_mail, mailer
+
+        inbound_mail.remember_thread(
+            store_id, mailer.delivered_message_id(sent.message_id), inquiry_id, clock.now()
+        )
     if not sent.now:
         return AutoReplyResult("already_done")
     metrics.add_metric(name="AutoReplySent", unit="Count", value=1)

@@ -86,7 +86,9 @@ def draft_alert(store: Store, inquiry: Inquiry, kind: str, alert_index: int, rec
         "escalation_number": sum(1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION),
     }
     headers, context["reply_by_email"] = staff_headers(store, inquiry, recipient)
-    context.update(whole_message=False, attachments=[], link_hours=0)  # the notice's (staff_notice)
+    context.update(
+        whole_message=False, attachments=[], link_hours=0, original_url=None
+    )  # the notice's (staff_notice)
     return Draft(
         kind=kind,
         store=store,

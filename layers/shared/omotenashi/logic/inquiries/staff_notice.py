@@ -78,6 +78,7 @@ def draft_notice(store: Store, inquiry: Inquiry, recipient: str) -> Draft:
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
         "time_left": time_left(store, inquiry.reply_due_at, clock.now(), locale),
         "attachments": _attachment_links(inquiry),
+        "original_url": _original_link(inquiry),
         "link_hours": LINK_SECONDS // 3600,
         "reply_by_email": reply_by_email,
     }
@@ -107,6 +108,16 @@ def _attachment_links(inquiry: Inquiry) -> list[dict[str, Any]]:
         }
         for attachment in inquiry.attachments
     ]
+
+
+def _original_link(inquiry: Inquiry) -> str | None:
+    """The raw email as it came (.eml), for one that came by email: what a too large or broken
+    email held is only there."""
+    if inquiry.channel != "email" or not inquiry.source_key:
+        return None
+    from omotenashi.dal import attachment_links
+
+    return attachment_links.presigned_url(inquiry.source_key, expires_seconds=LINK_SECONDS)
 
 
 def _size_label(size: int) -> str:
