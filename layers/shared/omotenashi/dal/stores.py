@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -142,23 +143,33 @@ def replace_policy(store_id: str, policy: SlaPolicy) -> None:
         raise StorageError("updating the store policy failed") from error
 
 
-def replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:
-    """Store a validated settings document (marketing, loyalty, reviews, email) as the store's
-    `attribute`; a compare-and-swap on the store's version. The email document's own receiving
-    domain is also the receiving-domain index's key."""
+def _compare_and_swap(store_id: str, change: Callable[[StoreItem], None], what: str) -> None:
+    """Read the store, `change` the item, save it only if nobody saved it meanwhile (its
+    VersionAttribute): StoreChanged if somebody did, KeyError for an unknown store."""
     bind()
     try:
         item = StoreItem.get(store_id, consistent_read=True)
-        setattr(item, attribute, document)
-        if attribute == "email":
-            item.receiving_domain = document.get("receiving_domain") or None
-        item.save()  # VersionAttribute makes this a compare-and-swap
+        change(item)
+        item.save()
     except DoesNotExist as error:
         raise KeyError(store_id) from error
     except PynamoDBException as error:
         if condition_failed(error):
             raise StoreChanged(store_id) from error
-        raise StorageError(f"updating the {attribute} settings failed") from error
+        raise StorageError(f"updating {what} failed") from error
+
+
+def replace_document(store_id: str, attribute: str, document: dict[str, Any]) -> None:
+    """Store a validated settings document (marketing, loyalty, reviews, email) as the store's
+    `attribute`; a compare-and-swap on the store's version. The email document's own receiving
+    domain is also the receiving-domain index's key."""
+
+    def change(item: StoreItem) -> None:
+        setattr(item, attribute, document)
+        if attribute == "email":
+            item.receiving_domain = document.get("receiving_domain") or None
+
+    _compare_and_swap(store_id, change, f"the {attribute} settings")
 
 
 # The store's own fields `update_store` may change (store_admin validates them first).
@@ -170,18 +181,12 @@ def update_store(store_id: str, changes: dict[str, Any]) -> None:
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
-    bind()
-    try:
-        item = StoreItem.get(store_id, consistent_read=True)
+
+    def change(item: StoreItem) -> None:
         for attribute, value in changes.items():
             setattr(item, attribute, list(value) if attribute == "staff_addresses" else value)
-        item.save()  # VersionAttribute makes this a compare-and-swap
-    except DoesNotExist as error:
-        raise KeyError(store_id) from error
-    except PynamoDBException as error:
-        if condition_failed(error):
-            raise StoreChanged(store_id) from error
-        raise StorageError("updating the store failed") from error
+
+    _compare_and_swap(store_id, change, "the store")
 
 
 def stores_receiving_at(domain: str) -> list[str]:
@@ -205,17 +210,11 @@ def list_stores() -> list[Store]:
 
 def replace_secrets(store_id: str, secrets: tuple[SigningSecret, ...], now: datetime) -> None:
     """Swap the signing secrets, failing if the store changed since it was read."""
-    bind()
-    try:
-        item = StoreItem.get(store_id, consistent_read=True)
+
+    def change(item: StoreItem) -> None:
         item.secrets = _secret_attributes(secrets)
-        item.save()  # VersionAttribute makes this a compare-and-swap
-    except DoesNotExist as error:
-        raise KeyError(store_id) from error
-    except PynamoDBException as error:
-        if condition_failed(error):
-            raise StoreChanged(store_id) from error
-        raise StorageError("updating store secrets failed") from error
+
+    _compare_and_swap(store_id, change, "store secrets")
 
 
 def add_first_unsubscribe_key(store_id: str, key: bytes) -> tuple[bytes, ...]:

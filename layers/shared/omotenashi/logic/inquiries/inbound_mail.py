@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,6 +41,7 @@ from omotenashi.dal import stores as store_data
 from omotenashi.domain import Attachment, EmailOrigin, Inquiry, Store
 from omotenashi.logic.core import directory
 from omotenashi.logic.core.errors import IdempotencyConflict, NotFound
+from omotenashi.logic.core.idempotency import Answer
 from omotenashi.logic.inquiries import email_settings, reply_addresses
 from omotenashi.logic.inquiries.follow_ups import follow_up
 from omotenashi.logic.inquiries.intake import accept_inquiry
@@ -379,21 +381,12 @@ class _Mail:
                 return Outcome(recipient, "ignored", "empty_reply", store.store_id, inquiry.inquiry_id)
             text = _NOTES[locale]["attachments_only"]
         origin = EmailOrigin(self.source_key, self.email.message_id, attachments)
-        try:
-            answer = follow_up(
-                store,
-                inquiry.inquiry_id,
-                text,
-                self._fingerprint(),
-                self._key("follow-up"),
-                email=origin,
-            )
-        except IdempotencyConflict:
-            return Outcome(recipient, "ignored", "already_handled", store.store_id, inquiry.inquiry_id)
-        except NotFound:
-            return Outcome(recipient, "rejected", "unknown_inquiry", store.store_id, inquiry.inquiry_id)
-        reason = "replayed" if answer.replayed else None
-        return Outcome(recipient, "follow_up", reason, store.store_id, inquiry.inquiry_id)
+        return _applied(
+            Outcome(recipient, "follow_up", None, store.store_id, inquiry.inquiry_id),
+            lambda: follow_up(
+                store, inquiry.inquiry_id, text, self._fingerprint(), self._key("follow-up"), email=origin
+            ),
+        )
 
     def _staff_reply(self, recipient: str, store: Store, inquiry: Inquiry) -> Outcome:
         sender = self.email.sender.lower()
@@ -421,8 +414,9 @@ class _Mail:
             return Outcome(recipient, "rejected", "attachments_too_large", *ids)
         attachments = self._store_attachments(store)
         author = email_settings.settings_of(store).staff_name(sender) or sender
-        try:
-            answer = add_reply(
+        return _applied(
+            Outcome(recipient, "staff_reply", None, *ids),
+            lambda: add_reply(
                 store,
                 inquiry.inquiry_id,
                 author,
@@ -432,13 +426,8 @@ class _Mail:
                 author_email=sender,
                 source_key=self.source_key,
                 attachments=attachments,
-            )
-        except IdempotencyConflict:
-            return Outcome(recipient, "ignored", "already_handled", store.store_id, inquiry.inquiry_id)
-        except NotFound:
-            return Outcome(recipient, "rejected", "unknown_inquiry", store.store_id, inquiry.inquiry_id)
-        reason = "replayed" if answer.replayed else None
-        return Outcome(recipient, "staff_reply", reason, store.store_id, inquiry.inquiry_id)
+            ),
+        )
 
     # -- pieces -------------------------------------------------------------------------------------
     def _message_id(self) -> str | None:
@@ -492,6 +481,17 @@ class _Mail:
             stored.append(Attachment(name=name, content_type=part.content_type, size=part.size, key=key))
         self._attachments[store.store_id] = tuple(stored)
         return self._attachments[store.store_id]
+
+
+def _applied(done: Outcome, apply: Callable[[], Answer]) -> Outcome:
+    """`done` once `apply` (a follow-up or a reply, idempotent) went through; a replay says so."""
+    try:
+        answer = apply()
+    except IdempotencyConflict:
+        return replace(done, outcome="ignored", reason="already_handled")
+    except NotFound:
+        return replace(done, outcome="rejected", reason="unknown_inquiry")
+    return replace(done, reason="replayed") if answer.replayed else done
 
 
 def _target(address: str) -> _Target | None:

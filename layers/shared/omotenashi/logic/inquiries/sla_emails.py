@@ -108,6 +108,20 @@ def _open_inquiry(store_id: str, inquiry_id: str, sla_round: int) -> Inquiry | N
     return inquiry
 
 
+def held_for_digest(store: Store, inquiry_id: str, kind: str, sla_round: int) -> bool:
+    """A store using the morning digest gets staff emails outside business hours in one digest at
+    opening: True when this one was added to it. False when the store is open, has no digest, or
+    that digest has already gone out (the store opened meanwhile): send it now."""
+    calendar = sla.calendar_of(store)
+    now = clock.now()
+    if not store.policy.morning_digest or calendar.always_open or calendar.is_open(now):
+        return False
+    if digests.hold(store.store_id, calendar.next_open(now), f"{inquiry_id}|{kind}|{sla_round}") is None:
+        return False
+    logger.info("staff email held for the morning digest", extra={"kind": kind})
+    return True
+
+
 def deliver_alert(job: SlaAlertJob) -> str:
     store_id, inquiry_id = job.store_id, job.inquiry_id
     if job.kind == digests.DIGEST_KIND:
@@ -119,14 +133,8 @@ def deliver_alert(job: SlaAlertJob) -> str:
         return "stale"  # answered, closed or restarted since the sweep: no alert
     store = directory.require(store_id)  # a missing store keeps the job (DLQ), never drops it
     kind = job.kind
-    calendar = sla.calendar_of(store)
-    now = clock.now()
-    if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
-        entry = f"{inquiry_id}|{kind}|{job.sla_round}"
-        if digests.hold(store_id, calendar.next_open(now), entry) is not None:
-            logger.info("sla alert held for the morning digest")
-            return "held"
-        # That digest has already gone out (the store opened meanwhile): send this one now.
+    if held_for_digest(store, inquiry_id, kind, job.sla_round):
+        return "held"
     outcomes = []
     alert_index = job.alert_index
     recipients = _staff_recipients(store, kind)

@@ -15,13 +15,12 @@ import functools
 from typing import Any
 
 from omotenashi import clock
-from omotenashi.dal import digests
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.domain import Inquiry, Store
 from omotenashi.logic.core import directory
 from omotenashi.logic.core.delivery import delivery_id, send_once
-from omotenashi.logic.inquiries import email_settings, sla
-from omotenashi.logic.inquiries.sla_emails import inquiry_context, staff_headers, time_left
+from omotenashi.logic.inquiries import email_settings
+from omotenashi.logic.inquiries.sla_emails import held_for_digest, inquiry_context, staff_headers, time_left
 from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime
 from omotenashi.observability import logger, metrics
@@ -44,13 +43,8 @@ def notify(store_id: str, inquiry_id: str) -> str:
         metrics.add_metric(name="StaffNoticeWithoutRecipients", unit="Count", value=1)
         logger.warning("new-inquiry notice has no staff address to go to")
         return "no_recipients"
-    calendar = sla.calendar_of(store)
-    now = clock.now()
-    if store.policy.morning_digest and not calendar.always_open and not calendar.is_open(now):
-        entry = f"{inquiry_id}|{KIND}|{inquiry.sla_round}"
-        if digests.hold(store_id, calendar.next_open(now), entry) is not None:
-            logger.info("new-inquiry notice held for the morning digest")
-            return "held"
+    if held_for_digest(store, inquiry_id, KIND, inquiry.sla_round):
+        return "held"
     sent = [
         send_once(
             delivery_id("notice", store_id, inquiry_id, recipient),
