@@ -59,7 +59,7 @@ MAX_REPLY_FILES = 7 * 1024 * 1024
 # is quoting a notice or alert without quote marks, and must not reach the customer.
 _STAFF_ONLY_MARKERS = (
     "スタッフ向けに自動送信しています",
-    "to the staff of",
+    "Sent automatically by Omotenashi to the staff of",
     "このメールに返信すると、その本文がお客様への回答として",
     "Reply to this email to answer the customer",
 )
