@@ -446,3 +446,24 @@ def test_a_permanent_bounce_suppresses_that_customers_marketing(base_url):
     control = decisions(f"co-{tag}")  # sent, or deferred by quiet hours: never "suppressed"
     assert control and "suppressed" not in {d["reason"] for d in control}, control
     assert not [m for m in outbox(base_url) if bounced in m["to"] and m["kind"] == "cart_reminder"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: /_local/inbound's ?to= check only counts '@' (server.py _inbound), so a "
+    "recipient that is no address at all (a display name with spaces and angle brackets, or spaces "
+    "inside) is accepted: 202 and the recipient is silently ignored as unknown_recipient, not 422",
+)
+@pytest.mark.parametrize(
+    "to",
+    ["Support <support@demo.example>", "sup port@demo.example"],
+    ids=["display_name", "space_inside"],
+)
+def test_a_to_that_is_no_address_is_422_too(base_url, to):
+    tag = unique()
+    raw = mail.plain("hello", sender=customer_address(tag), message_id=f"<to-{tag}@x>")
+
+    status, body = post_inbound(base_url, raw, to)
+
+    assert status == 422, body
+    assert [f["field"] for f in body["error"]["fields"]] == ["to"]
