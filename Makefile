@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) bench/loyalty_calls.py
 	$(PY) bench/loyalty_sweep.py
 	$(PY) bench/review_sweep.py
+	$(PY) bench/inbound_mail.py
 	$(PY) bench/loyalty_load.py
 
 $(SAM):
