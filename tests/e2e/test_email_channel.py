@@ -448,12 +448,6 @@ def test_a_permanent_bounce_suppresses_that_customers_marketing(base_url):
     assert not [m for m in outbox(base_url) if bounced in m["to"] and m["kind"] == "cart_reminder"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: /_local/inbound's ?to= check only counts '@' (server.py _inbound), so a "
-    "recipient that is no address at all (a display name with spaces and angle brackets, or spaces "
-    "inside) is accepted: 202 and the recipient is silently ignored as unknown_recipient, not 422",
-)
 @pytest.mark.parametrize(
     "to",
     ["Support <support@demo.example>", "sup port@demo.example"],

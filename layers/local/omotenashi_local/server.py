@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,8 @@ from omotenashi_local.stack import LocalStack
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
 MAX_INBOUND_BYTES = 40 * 1024 * 1024  # SES receiving's limit (/_local/inbound)
+# An envelope recipient as SMTP carries it: a bare addr-spec, no display name, no spaces.
+ENVELOPE_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
 MAX_ADVANCE_SECONDS = 5 * 366 * 24 * 3600  # per call; far beyond any SLA, far below datetime's range
 # A client gets this long to send its request body (and each read of an idle connection waits this
 # long): a stalled client must not hold a server thread forever.
@@ -236,11 +239,7 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                 return
             query = parse_qs(self.path.partition("?")[2])
             recipients = [a.strip() for value in query.get("to", []) for a in value.split(",") if a.strip()]
-            bad = [
-                a
-                for a in recipients
-                if a.count("@") != 1 or len(a) > 254 or a.startswith("@") or a.endswith("@")
-            ]
+            bad = [a for a in recipients if len(a) > 254 or not ENVELOPE_ADDRESS.fullmatch(a)]
             if bad or len(recipients) > 50:
                 self._json(
                     422,
