@@ -98,6 +98,9 @@ class LocalStack:
         reset_settings()
         aws.reset()
         directory.clear()
+        from omotenashi.logic.inquiries import inbound_mail
+
+        inbound_mail.forget_domains()
         provision.verify_sender_domain("demo.example", self.resources.region)
         provision.seed_demo_store(self.demo_secret)
 

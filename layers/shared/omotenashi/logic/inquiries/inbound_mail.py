@@ -27,6 +27,7 @@ becomes a retry loop.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -505,11 +506,35 @@ def _target(address: str) -> _Target | None:
     if store_id is not None:
         store = directory.directory.get(store_id)
     if store is None:
-        owners = store_data.stores_receiving_at(domain)
-        store = directory.directory.get(owners[0]) if len(owners) == 1 else None
+        owner = _domain_owner(domain)
+        store = directory.directory.get(owner) if owner else None
         if store is not None and email_settings.settings_of(store).receiving_domain != domain:
             store = None  # the index lags a change of domain
     return _Target(store, local) if store is not None else None
+
+
+_DOMAIN_OWNERS: dict[str, tuple[str | None, float]] = {}  # domain -> (store id, when looked up)
+_MAX_CACHED_DOMAINS = 1000
+
+
+def _domain_owner(domain: str) -> str | None:
+    """The store whose own receiving domain this is, cached like stores are (a warm function
+    answers most mail without the index Query; an unknown domain, spam's, is cached too)."""
+    now = time.monotonic()
+    found = _DOMAIN_OWNERS.get(domain)
+    if found is not None and now - found[1] < get_settings().store_cache_seconds:
+        return found[0]
+    owners = store_data.stores_receiving_at(domain)
+    owner = owners[0] if len(owners) == 1 else None
+    if len(_DOMAIN_OWNERS) >= _MAX_CACHED_DOMAINS:
+        _DOMAIN_OWNERS.clear()
+    _DOMAIN_OWNERS[domain] = (owner, now)
+    return owner
+
+
+def forget_domains() -> None:
+    """Drop the cached domain owners (the local stack and tests start from new stores)."""
+    _DOMAIN_OWNERS.clear()
 
 
 def _store_domain(store: Store) -> str | None:
