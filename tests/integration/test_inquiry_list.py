@@ -87,9 +87,14 @@ def test_newest_first_each_as_get_answers_without_messages(stack):
         assert listed == {k: v for k, v in single.items() if k != "messages"}
 
 
-def test_same_second_ties_are_ordered_by_id_newest_first(stack):
-    ids = [_create(stack, n) for n in range(4)]  # one second: received_at ties
-    assert _ids(_list(stack)) == sorted(ids, reverse=True)
+def test_same_instant_ties_are_ordered_by_id_newest_first(stack):
+    moment = clock.now()
+    clock.set_source(lambda: moment)  # the same received_at for all four
+    try:
+        ids = [_create(stack, n) for n in range(4)]
+        assert _ids(_list(stack)) == sorted(ids, reverse=True)
+    finally:
+        clock.set_source(None)
 
 
 def test_45_inquiries_page_20_20_5_without_repeats_or_gaps(stack):

@@ -373,3 +373,27 @@ def test_decode_bytes_never_raises():
     assert decode_bytes(b"\x82\xa0", "x-sjis") == "あ"
     assert decode_bytes(b"\x1b$B\x7f\x7f\x1b(B", "iso-2022-jp")  # replaced, not raised
     assert decode_bytes(b"\xa4\xa2", '"EUC-JP"') == "あ"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Attacker <attacker@evil.example> (<staff@demo.example>)", ["attacker@evil.example"]),
+        ("staff@demo.example <evil@x.example>", ["evil@x.example"]),
+        ("(Sato, H) sato@example.jp", ["sato@example.jp"]),
+        ('"Yamada, Taro" <t@x.jp>, b@y.jp', ["t@x.jp", "b@y.jp"]),
+        ("a <x@y.example> <z@w.example>", ["x@y.example", "z@w.example"]),  # ambiguous: both count
+        ("user@例え.jp", ["user@xn--r8jz45g.jp"]),
+        ("undisclosed-recipients:;", []),
+    ],
+)
+def test_addresses_are_the_angle_address_outside_comments(header, expected):
+    from omotenashi.messaging.inbound import _addresses
+
+    assert [address for _, address in _addresses([header])] == expected
+
+
+def test_eight_bit_message_ids_are_dropped_not_passed_on():
+    raw = CUSTOMER_HEADERS.replace(b"<CAF1234@mail.example.jp>", b"<\xe6\x97\xa5@x>") + b"\r\nhello"
+
+    assert parse(raw).message_id is None

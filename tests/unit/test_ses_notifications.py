@@ -226,3 +226,10 @@ def test_a_storage_failure_is_raised_after_the_other_records_ran(monkeypatch, su
             sns_event(samples.bounce(["down@example.jp"]), samples.bounce(["up@example.jp"]))
         )
     assert set(suppressions) == {("demo", "up@example.jp")}  # Lambda retries; up@ is suppressed once
+
+
+def test_an_address_too_long_for_any_key_is_refused_naming_it():
+    with pytest.raises(InvalidNotification) as raised:
+        parse(samples.bounce(["x" * 1100 + "@example.jp"]))
+
+    assert "emailAddress" in str(raised.value.args)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from omotenashi import clock
+from omotenashi.observability import logger
 from omotenashi_local.outbox import render_html
 from omotenashi_local.runtime import api_response_bytes, dumps
 from omotenashi_local.stack import LocalStack
@@ -254,7 +255,13 @@ def make_server(stack: LocalStack | None, host: str, port: int) -> LocalHTTPServ
                     },
                 )
                 return
-            self._json(202, self._stack.inbound(body, recipients or None))
+            try:
+                result = self._stack.inbound(body, recipients or None)
+            except Exception:  # an AWS call failed: SES would retry the invocation; so can the caller
+                logger.exception("local inbound email failed")
+                self._error(503, "service_unavailable", "the email was not taken in: send it again")
+                return
+            self._json(202, result)
 
         def _advance(self, body: bytes) -> None:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import boto3
 import pytest
@@ -63,6 +64,7 @@ def test_a_staff_reply_holding_the_notice_without_quote_marks_is_refused(stack):
 @pytest.mark.parametrize(
     "sender",
     [
+        "Attacker <attacker@evil.example> (<staff@demo.example>)",  # a comment is no address
         "staff@demo.example <evil@x.example>",
         "staff@demo.example<evil@x.example>",
         "staff@demo.example, evil@x.example",
@@ -78,7 +80,7 @@ def test_a_staff_address_in_the_display_name_or_beside_another_is_not_staff(stac
     _unchanged(stack, inquiry_id)
 
 
-def _receive_with_verdicts(stack, raw: bytes, to: str, **verdicts: str) -> list[dict]:
+def _receive_with_verdicts(stack, raw: bytes, to: str, **verdicts: Any) -> list[dict]:
     message_id = (
         "verdicts"
         + hashlib.sha256(raw + to.encode() + repr(sorted(verdicts.items())).encode()).hexdigest()[:20]
@@ -96,11 +98,17 @@ def test_a_staff_reply_needs_its_domain_to_vouch_for_it_when_ses_checked(stack):
 
     [gray] = _receive_with_verdicts(stack, raw, to, dmarc="GRAY", spf="NONE", dkim="NONE")
     [failed] = _receive_with_verdicts(stack, raw, to, dmarc="FAIL", spf="PASS", dkim="PASS")
-    assert gray["reason"] == failed["reason"] == "unauthenticated_sender"
+    # SPF and DKIM pass for any domain: an attacker's own envelope domain proves nothing.
+    [foreign] = _receive_with_verdicts(
+        stack, raw, to, dmarc="GRAY", spf="PASS", dkim="PASS", envelope_from="bounce@evil.example"
+    )
+    assert gray["reason"] == failed["reason"] == foreign["reason"] == "unauthenticated_sender"
     _unchanged(stack, inquiry_id)
 
-    [passed] = _receive_with_verdicts(stack, raw, to, dmarc="GRAY", spf="PASS", dkim="NONE")
-    assert passed["outcome"] == "staff_reply"
+    [aligned] = _receive_with_verdicts(
+        stack, raw, to, dmarc="GRAY", spf="PASS", dkim="NONE", envelope_from="bounces@mail.demo.example"
+    )
+    assert aligned["outcome"] == "staff_reply"
 
 
 def test_a_new_inquiry_whose_from_is_forged_gets_no_auto_reply(stack):
@@ -260,3 +268,45 @@ def test_a_store_cannot_take_the_stack_domain_or_another_stores_default_domain(s
         with pytest.raises(InvalidStore, match=r"^receiving_domain"):
             set_email("demo", {"receiving_domain": domain})
     set_email("demo", {"receiving_domain": f"demo.{stack_domain}"})  # its own default: fine
+
+
+def test_an_eight_bit_message_id_neither_crashes_nor_loses_the_email(stack):
+    raw = (
+        b"From: taro@example.jp\r\nTo: support@demo.example\r\nSubject: id\r\n"
+        b"Message-ID: <\xe6\x97\xa5\xe6\x9c\xac@mail.example.jp>\r\n"
+        b"References: <\xe6\x97\xa5@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nquestion\r\n"
+    )
+    [outcome] = receive(stack, raw)
+    [again] = receive(stack, raw)
+
+    assert outcome["outcome"] == "inquiry_opened" and again["inquiry_id"] == outcome["inquiry_id"]
+
+
+def test_message_ids_differing_in_case_are_two_emails(stack):
+    [upper] = receive(stack, mail.plain("first question", message_id="<ABC@example.jp>"))
+    [lower] = receive(stack, mail.plain("second question", message_id="<abc@example.jp>"))
+
+    assert upper["inquiry_id"] != lower["inquiry_id"]
+
+
+def test_a_refused_staff_reply_copied_to_support_opens_nothing(stack):
+    open_by_email(stack)
+    notice = _notice(stack)
+    quoted = "\n".join(f"> {line}" for line in notice["text"].splitlines()) + "\n\n承知しました。"
+    raw = mail.plain(quoted, sender=mail.STAFF, message_id="<bottom@x>")
+
+    outcomes = stack.inbound(raw, [reply_to(notice), mail.SUPPORT])["results"]
+
+    assert [o["outcome"] for o in outcomes] == ["rejected", "ignored"]
+    assert len(inquiries(stack)) == 1
+
+
+def test_a_unicode_domain_sender_is_read_in_its_ascii_form(stack):
+    raw = (
+        "From: user@例え.jp\r\nTo: support@demo.example\r\nSubject: IDN\r\nMessage-ID: <idn@x>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n質問です。\r\n"
+    ).encode()  # SMTPUTF8: the domain as UTF-8
+    [outcome] = receive(stack, raw)
+
+    inquiry = inquiry_data.get("demo", outcome["inquiry_id"], consistent=True)
+    assert inquiry is not None and inquiry.customer.email == "user@xn--r8jz45g.jp"

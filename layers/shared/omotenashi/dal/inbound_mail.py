@@ -94,7 +94,7 @@ register(((ThreadRefItem, "replies_table"),))
 
 
 def _ref_key(store_id: str, message_id: str) -> str:
-    return f"ref#{store_id}#{message_id.strip().strip('<>').lower()[:900]}"
+    return f"ref#{store_id}#{message_id.strip().strip('<>')[:900]}"  # Message-IDs are case-sensitive
 
 
 def remember_thread(store_id: str, message_id: str, inquiry_id: str, at: datetime) -> None:

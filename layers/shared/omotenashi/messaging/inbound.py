@@ -205,26 +205,67 @@ def _addresses(values: Iterable[str]) -> list[tuple[str | None, str]]:
     found: list[tuple[str | None, str]] = []
     for value in values:
         for piece in _split_addresses(_unfold(value)):
-            angle = _ANGLE_ADDR.findall(piece)
-            if angle:
-                address = angle[-1]
-                name = piece[: piece.rfind("<")].strip().strip('"').strip() or None
+            bare = _without_comments(piece)  # "(<staff@shop>)" is a comment, never the address
+            angles = _ANGLE_ADDR.findall(bare)
+            pairs: list[tuple[str | None, str]]
+            if angles:
+                name = bare[: bare.find("<")].strip().strip('"').strip() or None
+                # Two angle addresses in one mailbox: ambiguous, so each counts (sender_count > 1).
+                pairs = [(name, address) for address in angles]
+            elif _BARE_ADDR.fullmatch(bare.strip()):
+                pairs = [(None, bare.strip())]
             else:
-                address = _COMMENT.sub("", piece).strip()
-                name = None
-                if not _BARE_ADDR.fullmatch(address):
-                    pairs = getaddresses([piece])
-                    address, name = (pairs[0][1], pairs[0][0] or None) if pairs else ("", None)
-            address = _eight_bit_text(address).strip().lower()
-            local, _, domain = address.rpartition("@")
-            if local and domain and " " not in address:
-                found.append((_header_text(name) if name else None, address))
+                pairs = [(n or None, a) for n, a in getaddresses([bare])]
+            for name, raw_address in pairs:
+                address = _idna(_eight_bit_text(raw_address).strip().lower())
+                local, _, domain = address.rpartition("@")
+                if local and domain and " " not in address:
+                    found.append((_header_text(name) if name else None, address))
     return found
+
+
+def _without_comments(value: str) -> str:
+    """RFC 5322 comments (nested, outside quoted strings) removed."""
+    out: list[str] = []
+    depth = 0
+    quoted = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+            if depth == 0:
+                out.append(char)
+            continue
+        if char == "\\":
+            escaped = True
+            if depth == 0:
+                out.append(char)
+            continue
+        if char == '"' and depth == 0:
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+            continue
+        elif not quoted and char == ")" and depth:
+            depth -= 1
+            continue
+        if depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def _idna(address: str) -> str:
+    """A Unicode domain in its ASCII (punycode) form, as mail systems carry it."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
 
 
 _ANGLE_ADDR = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
 _BARE_ADDR = re.compile(r"[^\s<>(),;:\"]+@[^\s<>(),;:\"]+")
-_COMMENT = re.compile(r"\([^()]*\)")
 
 
 def _split_addresses(value: str) -> list[str]:
@@ -233,18 +274,23 @@ def _split_addresses(value: str) -> list[str]:
     current: list[str] = []
     quoted = escaped = False
     depth = 0
+    comment = 0
     for char in value:
         if escaped:
             escaped = False
-        elif char == "\\" and quoted:
+        elif char == "\\" and (quoted or comment):
             escaped = True
-        elif char == '"':
+        elif char == '"' and not comment:
             quoted = not quoted
-        elif not quoted and char == "<":
+        elif not quoted and char == "(":
+            comment += 1
+        elif not quoted and char == ")" and comment:
+            comment -= 1
+        elif not quoted and not comment and char == "<":
             depth += 1
-        elif not quoted and char == ">":
+        elif not quoted and not comment and char == ">":
             depth = max(0, depth - 1)
-        elif not quoted and depth == 0 and char in ",;":
+        elif not quoted and not comment and depth == 0 and char in ",;":
             pieces.append("".join(current))
             current = []
             continue
@@ -254,9 +300,11 @@ def _split_addresses(value: str) -> list[str]:
 
 
 def _message_ids(value: str) -> tuple[str, ...]:
+    """The ids, without brackets; only printable ASCII ones (RFC 5322): raw 8-bit bytes in an id
+    are a broken mailer's, and must not travel on into keys and headers."""
     value = _unfold(value)
-    ids = _MESSAGE_ID.findall(value)
-    return tuple(ids) if ids else tuple(value.split())  # some mailers omit the brackets
+    ids = _MESSAGE_ID.findall(value) or value.split()  # some mailers omit the brackets
+    return tuple(i for i in ids if i.isascii() and i.isprintable() and len(i) <= 900)
 
 
 # --- charsets ---------------------------------------------------------------------------------------

@@ -39,9 +39,10 @@ from omotenashi import clock
 from omotenashi.dal import inbound_mail as mail_store
 from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import stores as store_data
+from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import Attachment, EmailOrigin, Inquiry, Store
 from omotenashi.logic.core import directory
-from omotenashi.logic.core.errors import IdempotencyConflict, NotFound
+from omotenashi.logic.core.errors import IdempotencyConflict, NotFound, ServiceUnavailable
 from omotenashi.logic.core.idempotency import Answer
 from omotenashi.logic.inquiries import email_settings, reply_addresses
 from omotenashi.logic.inquiries.follow_ups import follow_up
@@ -114,15 +115,21 @@ class Receipt:
     dmarc: str | None = None
     spf: str | None = None
     dkim: str | None = None
+    envelope_from: str | None = None  # SMTP MAIL FROM (SES's mail.source), what SPF checked
 
-    @property
-    def authenticated(self) -> bool:
-        """The sender's domain vouches for it (DMARC, SPF or DKIM passed), or there are no verdicts
-        at all (the local stack). A staff reply needs this: the From line alone is easy to forge."""
-        verdicts = (self.dmarc, self.spf, self.dkim)
-        if all(v is None for v in verdicts):
+    def vouches_for(self, sender: str) -> bool:
+        """The From domain vouches for `sender`: DMARC passed, or (no DMARC verdict against it) SPF
+        passed for an envelope sender in the same domain. SPF and DKIM alone prove nothing about
+        From: any domain can pass them. With no verdicts at all (the local stack) there is nothing
+        to check. A staff reply needs this; the From line alone is easy to forge."""
+        if (self.dmarc, self.spf, self.dkim) == (None, None, None):
             return True
-        return self.dmarc != "FAIL" and "PASS" in verdicts
+        if self.dmarc == "PASS":
+            return True
+        envelope = (self.envelope_from or "").strip().lower().rpartition("@")[2]
+        domain = sender.strip().lower().rpartition("@")[2]
+        aligned = bool(envelope) and (envelope == domain or envelope.endswith("." + domain))
+        return self.dmarc != "FAIL" and self.spf == "PASS" and aligned
 
 
 def handle_ses_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +169,7 @@ def _receipt(record: Any) -> Receipt | None:
         dmarc=verdict("dmarcVerdict"),
         spf=verdict("spfVerdict"),
         dkim=verdict("dkimVerdict"),
+        envelope_from=str(ses["mail"].get("source") or "") or None,
     )
 
 
@@ -233,7 +241,15 @@ class _Mail:
                 continue
             by_store.setdefault(target.store.store_id, []).append((recipient, target))
         for pairs in by_store.values():
-            outcomes.extend(self._for_store(pairs))
+            try:
+                outcomes.extend(self._for_store(pairs))
+            except (DataAccessError, ServiceUnavailable):
+                raise  # AWS failed: the invocation is retried, and every effect is idempotent
+            except Exception:  # anything about the email itself ends here, not in a retry loop
+                logger.exception("routing an inbound email failed")
+                outcomes.extend(
+                    _done(Outcome(r, "rejected", "internal_error", t.store.store_id)) for r, t in pairs
+                )
         return outcomes
 
     def _for_store(self, pairs: list[tuple[str, _Target]]) -> list[Outcome]:
@@ -254,7 +270,10 @@ class _Mail:
                 continue
             outcome = _done(self._reply(recipient, target.local_part, store))
             outcomes.append(outcome)
-            routed = outcome.outcome in ("follow_up", "staff_reply", "ignored")
+            # A staff address refused (bottom-posted, unauthenticated...) still is staff's mail:
+            # its copy to support must not open an inquiry with staff as the customer.
+            staff = target.local_part.startswith(reply_addresses.PREFIX + "s")
+            routed = staff or outcome.outcome in ("follow_up", "staff_reply", "ignored")
         for recipient, _ in support:
             if routed:  # a reply that went, or automated mail: the support copy is not news
                 outcomes.append(
@@ -398,7 +417,7 @@ class _Mail:
             return Outcome(recipient, "rejected", "not_staff", *ids)
         if self.email.sender_count != 1:
             return Outcome(recipient, "rejected", "ambiguous_sender", *ids)
-        if not self.receipt.authenticated:
+        if not self.receipt.vouches_for(sender):
             return Outcome(recipient, "rejected", "unauthenticated_sender", *ids)
         if self.note is not None:
             return Outcome(recipient, "rejected", f"{self.note}_reply", *ids)
@@ -432,7 +451,7 @@ class _Mail:
 
     # -- pieces -------------------------------------------------------------------------------------
     def _message_id(self) -> str | None:
-        message_id = (self.email.message_id or "").strip().lower()
+        message_id = (self.email.message_id or "").strip()  # case matters in a Message-ID
         return message_id if message_id and len(message_id) <= 900 else None
 
     def _key(self, route: str) -> str:
@@ -522,7 +541,8 @@ def _domain_owner(domain: str) -> str | None:
     answers most mail without the index Query; an unknown domain, spam's, is cached too)."""
     now = time.monotonic()
     found = _DOMAIN_OWNERS.get(domain)
-    if found is not None and now - found[1] < get_settings().store_cache_seconds:
+    # A domain with no store yet is asked again soon: a store that just set it gets its mail.
+    if found is not None and now - found[1] < (get_settings().store_cache_seconds if found[0] else 5):
         return found[0]
     owners = store_data.stores_receiving_at(domain)
     owner = owners[0] if len(owners) == 1 else None

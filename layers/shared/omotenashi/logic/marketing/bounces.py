@@ -139,8 +139,8 @@ def _recipients(event: Mapping[str, Any], key: str, prefix: str) -> tuple[str, .
         name = f"{prefix}.{key}[{index}].emailAddress"
         raw = _text(_object(entry, f"{prefix}.{key}[{index}]"), "emailAddress", name)
         address = parseaddr(raw or "")[1].strip().lower()
-        if "@" not in address:
-            raise InvalidNotification(name, "must be an email address")
+        if "@" not in address or len(address) > 254:
+            raise InvalidNotification(name, "must be an email address (at most 254 characters)")
         if address not in addresses:
             addresses.append(address)
     return tuple(addresses)
