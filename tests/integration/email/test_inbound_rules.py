@@ -310,3 +310,30 @@ def test_a_unicode_domain_sender_is_read_in_its_ascii_form(stack):
 
     inquiry = inquiry_data.get("demo", outcome["inquiry_id"], consistent=True)
     assert inquiry is not None and inquiry.customer.email == "user@xn--r8jz45g.jp"
+
+
+def test_a_member_whose_reply_was_refused_is_told_once_and_can_answer_the_refusal(stack):
+    inquiry_id = open_by_email(stack)
+    notice = _notice(stack)
+    bottom_posted = "\n".join(f"> {line}" for line in notice["text"].splitlines()) + "\n\n承知しました。"
+    raw = mail.plain(bottom_posted, sender=mail.STAFF, to=reply_to(notice), message_id="<bottom-told@x>")
+
+    receive(stack, raw)
+    receive(stack, raw)  # SES again: still one email to the member
+
+    [told] = sent(stack, "staff_reply_refused")
+    assert told["to"] == [mail.STAFF] and "引用部分より上に本文がありませんでした" in told["text"]
+    assert sent(stack, "inquiry_reply") == []
+    fixed = mail.gmail_reply("明日発送いたします。", told["text"], sender=mail.STAFF, to=reply_to(told))
+    [outcome] = receive(stack, fixed)
+    assert outcome["outcome"] == "staff_reply" and outcome["inquiry_id"] == inquiry_id
+    assert len(sent(stack, "inquiry_reply")) == 1
+
+
+def test_a_forged_staff_reply_is_never_answered(stack):
+    open_by_email(stack)
+    to = reply_to(_notice(stack))
+    for n, sender in enumerate(("intruder@demo.example", "staff@demo.example <evil@x.example>")):
+        receive(stack, mail.plain("", sender=sender, to=to, message_id=f"<forged-{n}@x>"))
+
+    assert sent(stack, "staff_reply_refused") == []

@@ -179,6 +179,15 @@ def _staff_new_inquiry(locale: str, store: Store) -> dict[str, Any]:
     }
 
 
+def _staff_reply_refused(locale: str, store: Store) -> dict[str, Any]:
+    return {
+        "inquiry": {"id": "inq_sample01", "subject": _subject(locale)},
+        "customer": _customer(locale),
+        "reason": "empty_reply",
+        "reply_by_email": True,
+    }
+
+
 def _sla_digest(locale: str, store: Store) -> dict[str, Any]:
     due = RECEIVED + timedelta(hours=24)
     rows = [
@@ -316,6 +325,7 @@ SAMPLES: dict[str, Callable[[str, Store], dict[str, Any]]] = {
     "sla_escalation": _sla_alert(28, 1),
     "sla_digest": _sla_digest,
     "staff_new_inquiry": _staff_new_inquiry,
+    "staff_reply_refused": _staff_reply_refused,
     "cart_reminder": _cart_reminder,
     "review_request": _review(1),
     "review_reminder": _review(2),

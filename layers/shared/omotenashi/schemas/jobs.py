@@ -128,11 +128,31 @@ class ReviewRewardJob(_Job):
     reward_key: Annotated[str, StringConstraints(min_length=1, max_length=700)]
 
 
+class StaffReplyRefusedJob(_Job):
+    """Message queue: tell a staff member their reply by email was not sent (and why). Only for
+    refusals of a verified member (right address, token, authentication), never for forgeries."""
+
+    type: Literal["staff_reply_refused"] = "staff_reply_refused"
+    store_id: StoreId
+    inquiry_id: InquiryId
+    staff: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    reason: Literal[
+        "empty_reply",
+        "quotes_a_staff_email",
+        "reply_too_long",
+        "attachments_too_large",
+        "too_large_reply",
+        "unreadable_reply",
+    ]
+    email_ref: Annotated[str, StringConstraints(min_length=1, max_length=200)]  # the SES message id
+
+
 # The inquiry queue has one kind of job; messages queued before jobs had a type lack the tag, so it
 # is parsed as that model (its `type` defaults) rather than as a tagged union.
 InquiryQueueJob = AutoReplyJob
 MessageQueueJob = Annotated[
-    SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob | ReviewRewardJob, Field(discriminator="type")
+    SlaAlertJob | ReplyEmailJob | LoyaltyNoticeJob | ReviewRewardJob | StaffReplyRefusedJob,
+    Field(discriminator="type"),
 ]
 MarketingQueueJob = Annotated[
     CartReminderJob | BirthdayBonusJob | ReviewRequestJob, Field(discriminator="type")
@@ -148,4 +168,5 @@ Job = (
     | BirthdayBonusJob
     | ReviewRequestJob
     | ReviewRewardJob
+    | StaffReplyRefusedJob
 )

@@ -41,7 +41,7 @@ from omotenashi.dal import inquiries as inquiry_data
 from omotenashi.dal import stores as store_data
 from omotenashi.dal.errors import DataAccessError
 from omotenashi.domain import Attachment, EmailOrigin, Inquiry, Store
-from omotenashi.logic.core import directory
+from omotenashi.logic.core import directory, jobs
 from omotenashi.logic.core.errors import IdempotencyConflict, NotFound, ServiceUnavailable
 from omotenashi.logic.core.idempotency import Answer
 from omotenashi.logic.inquiries import email_settings, reply_addresses
@@ -51,6 +51,7 @@ from omotenashi.logic.inquiries.replies import add_reply
 from omotenashi.messaging import inbound, quotes
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.inquiries import InquiryIn
+from omotenashi.schemas.jobs import StaffReplyRefusedJob
 from omotenashi.settings import get_settings
 
 SPOOFED_HEADER = "x-omotenashi-spoofed"  # read by loop_protection
@@ -420,18 +421,18 @@ class _Mail:
         if not self.receipt.vouches_for(sender):
             return Outcome(recipient, "rejected", "unauthenticated_sender", *ids)
         if self.note is not None:
-            return Outcome(recipient, "rejected", f"{self.note}_reply", *ids)
+            return self._refused(recipient, store, inquiry, f"{self.note}_reply")
         # Only what stands above the quote: a reply with nothing there (only the quoted notice, or
         # an answer written below it) must not send the notice's internal details to the customer.
         text = quotes.new_text(self.email.text, strict=True)
         if not text.strip():
-            return Outcome(recipient, "rejected", "empty_reply", *ids)
+            return self._refused(recipient, store, inquiry, "empty_reply")
         if any(marker in text for marker in _STAFF_ONLY_MARKERS):
-            return Outcome(recipient, "rejected", "quotes_a_staff_email", *ids)
+            return self._refused(recipient, store, inquiry, "quotes_a_staff_email")
         if len(text) > MAX_TEXT_CHARS:
-            return Outcome(recipient, "rejected", "reply_too_long", *ids)
+            return self._refused(recipient, store, inquiry, "reply_too_long")
         if self.email.truncated_attachments or sum(a.size for a in self.email.attachments) > MAX_REPLY_FILES:
-            return Outcome(recipient, "rejected", "attachments_too_large", *ids)
+            return self._refused(recipient, store, inquiry, "attachments_too_large")
         attachments = self._store_attachments(store)
         author = email_settings.settings_of(store).staff_name(sender) or sender
         return _applied(
@@ -448,6 +449,21 @@ class _Mail:
                 attachments=attachments,
             ),
         )
+
+    def _refused(self, recipient: str, store: Store, inquiry: Inquiry, reason: str) -> Outcome:
+        """A verified member's reply that cannot go (sender, token and authentication checked
+        before this): refused, and the member is told why by email, once per email, so nobody
+        believes the customer was answered. Forgeries are never answered."""
+        jobs.enqueue(
+            StaffReplyRefusedJob(
+                store_id=store.store_id,
+                inquiry_id=inquiry.inquiry_id,
+                staff=self.email.sender.lower(),
+                reason=reason,  # type: ignore[arg-type]
+                email_ref=self.receipt.message_id,
+            )
+        )
+        return Outcome(recipient, "rejected", reason, store.store_id, inquiry.inquiry_id)
 
     # -- pieces -------------------------------------------------------------------------------------
     def _message_id(self) -> str | None:

@@ -24,6 +24,7 @@ from omotenashi.logic.inquiries.sla_emails import held_for_digest, inquiry_conte
 from omotenashi.messaging.compose import Draft
 from omotenashi.messaging.formatting import format_datetime
 from omotenashi.observability import logger, metrics
+from omotenashi.schemas.jobs import StaffReplyRefusedJob
 
 KIND = "staff_new_inquiry"
 MESSAGE_CHARS = 4000  # the notice carries the message; a longer one is cut (the API has it all)
@@ -84,6 +85,45 @@ def draft_notice(store: Store, inquiry: Inquiry, recipient: str) -> Draft:
         to_name=None,
         context=context,
         reference=f"{inquiry.inquiry_id}.notice.{store.store_id}",
+        headers=headers,
+    )
+
+
+# --- a staff reply by email that was not sent --------------------------------------------------------
+
+REFUSED_KIND = "staff_reply_refused"
+
+
+def deliver_refusal(job: StaffReplyRefusedJob) -> str:
+    """Tell the member their reply went nowhere, why, and how to send it: once per email (its SES
+    message id), with their own reply address again so that answering this email is a new try."""
+    inquiry = inquiry_data.get(job.store_id, job.inquiry_id, consistent=True)
+    if inquiry is None:
+        return "missing"
+    store = directory.require(job.store_id)
+    sent = send_once(
+        delivery_id("refused", job.store_id, job.email_ref, job.staff),
+        functools.partial(draft_refusal, store, inquiry, job.staff, job.reason, job.email_ref),
+    )
+    logger.info("staff told their reply was not sent", extra={"reason": job.reason})
+    return "sent" if sent.now else "already_sent"
+
+
+def draft_refusal(store: Store, inquiry: Inquiry, staff: str, reason: str, email_ref: str) -> Draft:
+    headers, reply_by_email = staff_headers(store, inquiry, staff)
+    return Draft(
+        kind=REFUSED_KIND,
+        store=store,
+        locale=store.default_locale,
+        to=staff,
+        to_name=None,
+        context={
+            "inquiry": {"id": inquiry.inquiry_id, "subject": inquiry.subject},
+            "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
+            "reason": reason,
+            "reply_by_email": reply_by_email,
+        },
+        reference=f"{inquiry.inquiry_id}.refused.{email_ref}.{store.store_id}",
         headers=headers,
     )
 
