@@ -79,3 +79,26 @@ def call(
     for name, values in (result.get("multiValueHeaders") or {}).items():
         response_headers[name] = ", ".join(values)
     return Reply(result["statusCode"], response_headers, result.get("body") or "")
+
+
+OTHER_STORE = {"store": "other", "secret": "other-secret"}
+
+
+def create_other_store() -> dict[str, str]:
+    """A second store (en, UTC, no staff) for the tests that one store never sees another's data;
+    answers the `store` and `secret` options `call` takes to act as it."""
+    from omotenashi import clock
+    from omotenashi.logic.core.store_admin import create_store
+
+    create_store(
+        store_id=OTHER_STORE["store"],
+        name="Other",
+        sender="shop@other.example",
+        staff_addresses=(),
+        default_locale="en",
+        time_zone="UTC",
+        sla_hours=24,
+        now=clock.now(),
+        secret_value=OTHER_STORE["secret"],
+    )
+    return dict(OTHER_STORE)

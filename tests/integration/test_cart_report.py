@@ -11,7 +11,7 @@ import pytest
 from omotenashi import clock
 from omotenashi_local.instrument import aws_calls
 from tests.integration.test_cart_reminders import advance_to, cart, consent, reminders
-from tests.support import call
+from tests.support import call, create_other_store
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # 10:00 JST on 22 November
 BEFORE = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)  # 23:00 JST on 21 November: outside the day
@@ -120,19 +120,7 @@ def test_the_period_is_half_open_and_datetimes_carry_their_offset(mix):
 
 
 def test_another_store_sees_zeros(mix):
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
+    create_other_store()
     theirs = call(mix, "GET", DAY, store="other", secret="other-secret")
     assert theirs.status == 200
     assert theirs.json == {

@@ -9,7 +9,7 @@ import pytest
 
 from omotenashi import clock
 from tests.integration.helpers import item_count
-from tests.support import aws_fault, call
+from tests.support import aws_fault, call, create_other_store
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 PATH = "/v1/customers/c-123/consent"
@@ -43,22 +43,6 @@ def put(stack, body, path=PATH, **options):
 
 def entries(stack) -> int:
     return item_count(stack, "ConsentTable")
-
-
-def _other_store():
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
 
 
 def test_put_then_get(stack):
@@ -172,7 +156,7 @@ def test_the_same_put_three_times_is_one_entry(stack):
 
 
 def test_another_store_neither_reads_nor_changes_it(stack):
-    _other_store()
+    create_other_store()
     put(stack, consent_body())
     other = {"store": "other", "secret": "other-secret"}
     assert call(stack, "GET", PATH, **other).status == 404

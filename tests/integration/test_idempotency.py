@@ -9,7 +9,7 @@ import pytest
 
 from omotenashi import clock
 from tests.integration.helpers import auto_replies, item_count
-from tests.support import call, inquiry_body
+from tests.support import call, create_other_store, inquiry_body
 
 PATH = "/v1/inquiries"
 
@@ -83,20 +83,7 @@ def _dumps(value, indent):
 
 
 def test_keys_are_scoped_per_store(stack):
-    from omotenashi import clock
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
+    create_other_store()
     headers = {"Idempotency-Key": "shared-key"}
     a = call(stack, "POST", PATH, inquiry_body(), headers=headers).json
     b = call(

@@ -14,7 +14,7 @@ import pytest
 from omotenashi import clock
 from omotenashi.dal import inquiries as inquiry_data
 from tests.integration.helpers import item_count, queue_depth
-from tests.support import aws_calls, call, inquiry_body
+from tests.support import aws_calls, call, create_other_store, inquiry_body
 
 STAFF = {"author": "sato@shop.example", "message": "確認いたします。"}
 
@@ -59,20 +59,7 @@ def _all_pages(stack, query: str, **options: Any) -> list[list[str]]:
 
 @pytest.fixture
 def other_store(stack) -> dict[str, str]:
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
-    return {"store": "other", "secret": "other-secret"}
+    return create_other_store()
 
 
 def test_newest_first_each_as_get_answers_without_messages(stack):

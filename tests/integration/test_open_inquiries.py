@@ -10,9 +10,8 @@ import boto3
 import botocore.client
 import pytest
 
-from omotenashi import clock
 from omotenashi.logic.inquiries.views import customer_has_open_inquiry
-from tests.support import aws_calls, call, inquiry_body
+from tests.support import aws_calls, call, create_other_store, inquiry_body
 
 TARO = "taro@example.jp"
 STAFF = {"author": "sato@shop.example", "message": "確認いたします。"}
@@ -68,20 +67,7 @@ def _status(stack, inquiry_id: str, **options: Any) -> str:
 
 @pytest.fixture
 def other_store(stack) -> dict[str, str]:
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
-    return {"store": "other", "secret": "other-secret"}
+    return create_other_store()
 
 
 def test_a_new_inquiry_is_open_for_its_customer_whatever_the_case_of_the_address(stack):

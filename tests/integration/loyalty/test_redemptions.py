@@ -19,7 +19,7 @@ from tests.integration.loyalty.helpers import (
     start_at,
     writes,
 )
-from tests.support import aws_calls, call
+from tests.support import aws_calls, call, create_other_store
 
 
 def loyalty_items(stack) -> int:
@@ -251,29 +251,11 @@ def test_a_guest_is_their_email_address_in_any_case(stack):
     assert loyalty(stack)["available"] == 0  # c-123 is another customer
 
 
-def _other_store() -> dict[str, str]:
-    from omotenashi import clock
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
-    return {"store": "other", "secret": "other-secret"}
-
-
 def test_another_store_sees_zeros_and_cannot_touch_the_redemption(stack):
     start_at()
     earn_available(stack, 100)
     assert redeem(stack, "rd-1", 40).status == 201
-    other = _other_store()
+    other = create_other_store()
     items = loyalty_items(stack)
     theirs = call(stack, "GET", account_path(), **other)
     assert theirs.status == 200, theirs.text

@@ -31,7 +31,7 @@ from tests.integration.reviews.helpers import (
     sent,
     view_order,
 )
-from tests.support import call, signed_headers
+from tests.support import call, create_other_store, signed_headers
 
 REVIEWS = "/v1/events/reviews"
 SURVEYS = "/v1/events/surveys"
@@ -340,20 +340,7 @@ def test_the_order_shows_its_reviews_request_and_reward(shop):
 
 
 def test_another_store_sees_none_of_it(shop):
-    from omotenashi.logic.core.store_admin import create_store
-
-    create_store(
-        store_id="other",
-        name="Other",
-        sender="shop@other.example",
-        staff_addresses=(),
-        default_locale="en",
-        time_zone="UTC",
-        sla_hours=24,
-        now=clock.now(),
-        secret_value="other-secret",
-    )
-    other = {"store": "other", "secret": "other-secret"}
+    other = create_other_store()
     delivered_order(shop)
     review(shop)
     shop.drain()
