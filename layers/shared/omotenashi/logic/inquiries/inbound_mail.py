@@ -139,7 +139,7 @@ def handle_ses_event(event: dict[str, Any]) -> dict[str, Any]:
     for record in event.get("Records") or ():
         receipt = _receipt(record)
         if receipt is None:
-            _count("rejected", "not_an_ses_receipt")
+            _count("rejected")
             logger.warning("inbound event is not an SES receipt")
             continue
         logger.append_keys(ses_message_id=receipt.message_id)
@@ -608,16 +608,14 @@ def _filename(name: str | None, index: int, content_type: str) -> str:
     return cleaned
 
 
-def _count(outcome: str, reason: str | None) -> None:
+def _count(outcome: str) -> None:
     metrics.add_metric(name=f"InboundMail_{outcome}", unit="Count", value=1)
-    if outcome == "rejected":
-        metrics.add_metric(name="InboundMailRejected", unit="Count", value=1)
 
 
 def _done(outcome: Outcome) -> Outcome:
     """Every routed recipient is one log line (ids and reasons only: no addresses, no text) and
     one metric."""
-    _count(outcome.outcome, outcome.reason)
+    _count(outcome.outcome)
     level = logger.warning if outcome.outcome == "rejected" else logger.info
     level(
         "inbound mail routed",
