@@ -71,28 +71,41 @@ def staff_headers(store: Store, inquiry: Inquiry, recipient: str) -> tuple[dict[
     return ({"Reply-To": address}, True) if address else ({}, False)
 
 
-def draft_alert(store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str) -> Draft:
+def staff_email_context(
+    store: Store, inquiry: Inquiry, recipient: str, now: datetime
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The headers and every variable of the staff_alert partial, which the SLA alerts and the
+    new-inquiry notice (staff_notice.py) share; the notice's own (the whole message, attachment
+    and original-email links) start empty."""
     locale = store.default_locale
-    now = clock.now()
     latest_at = inquiry.latest_message_at
-    context: dict[str, Any] = {
+    headers, reply_by_email = staff_headers(store, inquiry, recipient)
+    return headers, {
         "inquiry": inquiry_context(inquiry, locale),
         "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
         "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
         "latest_message_at": format_datetime(latest_at, store.time_zone, locale) if latest_at else None,
         "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
         "time_left": time_left(store, inquiry.reply_due_at, now, locale),
-        "overdue": now >= inquiry.reply_due_at,
-        "escalation_number": sum(1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION),
+        "reply_by_email": reply_by_email,
+        "whole_message": False,
+        "attachments": [],
+        "link_hours": 0,
+        "original_url": None,
     }
-    headers, context["reply_by_email"] = staff_headers(store, inquiry, recipient)
-    context.update(
-        whole_message=False, attachments=[], link_hours=0, original_url=None
-    )  # the notice's (staff_notice)
+
+
+def draft_alert(store: Store, inquiry: Inquiry, kind: str, alert_index: int, recipient: str) -> Draft:
+    now = clock.now()
+    headers, context = staff_email_context(store, inquiry, recipient, now)
+    context["overdue"] = now >= inquiry.reply_due_at
+    context["escalation_number"] = sum(
+        1 for k, _ in inquiry.alert_plan[: alert_index + 1] if k == sla.ESCALATION
+    )
     return Draft(
         kind=kind,
         store=store,
-        locale=locale,
+        locale=store.default_locale,
         to=recipient,
         to_name=None,
         context=context,

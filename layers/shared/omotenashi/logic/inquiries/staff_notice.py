@@ -20,9 +20,8 @@ from omotenashi.domain import Inquiry, Store
 from omotenashi.logic.core import directory
 from omotenashi.logic.core.delivery import delivery_id, send_once
 from omotenashi.logic.inquiries import email_settings
-from omotenashi.logic.inquiries.sla_emails import held_for_digest, inquiry_context, staff_headers, time_left
+from omotenashi.logic.inquiries.sla_emails import held_for_digest, staff_email_context, staff_headers
 from omotenashi.messaging.compose import Draft
-from omotenashi.messaging.formatting import format_datetime
 from omotenashi.observability import logger, metrics
 from omotenashi.schemas.jobs import StaffReplyRefusedJob
 
@@ -59,28 +58,22 @@ def notify(store_id: str, inquiry_id: str) -> str:
 
 
 def draft_notice(store: Store, inquiry: Inquiry, recipient: str) -> Draft:
-    locale = store.default_locale
     message = inquiry.message
     if len(message) > MESSAGE_CHARS:
         message = message[:MESSAGE_CHARS].rstrip() + "…"
-    headers, reply_by_email = staff_headers(store, inquiry, recipient)
-    context: dict[str, Any] = {
-        "inquiry": {**inquiry_context(inquiry, locale), "excerpt": message},
-        "whole_message": True,
-        "customer": {"name": inquiry.customer.name, "email": inquiry.customer.email},
-        "received_at": format_datetime(inquiry.received_at, store.time_zone, locale),
-        "latest_message_at": None,
-        "reply_due_at": format_datetime(inquiry.reply_due_at, store.time_zone, locale),
-        "time_left": time_left(store, inquiry.reply_due_at, clock.now(), locale),
-        "attachments": _attachment_links(inquiry),
-        "original_url": _original_link(inquiry),
-        "link_hours": LINK_SECONDS // 3600,
-        "reply_by_email": reply_by_email,
-    }
+    headers, context = staff_email_context(store, inquiry, recipient, clock.now())
+    context["inquiry"]["excerpt"] = message
+    context.update(
+        whole_message=True,
+        latest_message_at=None,
+        attachments=_attachment_links(inquiry),
+        original_url=_original_link(inquiry),
+        link_hours=LINK_SECONDS // 3600,
+    )
     return Draft(
         kind=KIND,
         store=store,
-        locale=locale,
+        locale=store.default_locale,
         to=recipient,
         to_name=None,
         context=context,
