@@ -127,3 +127,40 @@ def test_ses_receipts_are_read_with_their_verdicts_and_odd_events_are_refused():
     assert inbound_mail._receipt({"ses": {"mail": {"messageId": "../etc"}, "receipt": {}}}) is None
     assert inbound_mail._receipt({"Sns": {}}) is None
     assert inbound_mail.handle_ses_event({"Records": [{"nothing": 1}]}) == {"results": []}
+
+
+def test_the_notice_shows_the_first_message_as_such_even_after_a_follow_up(monkeypatch):
+    from datetime import UTC, datetime
+
+    from omotenashi.domain import Customer, Inquiry
+    from omotenashi.logic.inquiries import staff_notice
+    from omotenashi.settings import reset_settings
+
+    monkeypatch.setenv("RECEIVING_DOMAIN", "inbound.example.com")
+    reset_settings()
+    at = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+    inquiry = Inquiry(
+        store_id="demo",
+        inquiry_id="inq_" + "a" * 26,
+        customer=Customer(email="taro@example.jp"),
+        locale="ja",
+        channel="email",
+        subject="配送について",
+        message="最初のメッセージ",
+        priority="normal",
+        status="open",
+        received_at=at,
+        reply_due_at=at,
+        request_hash="h",
+        accepted_response="{}",
+        latest_message="追加のメッセージ",
+        latest_message_at=at,
+    )
+    store = Store(**{**STORE.__dict__, "unsubscribe_keys": (b"k" * 32,)})
+
+    draft = staff_notice.draft_notice(store, inquiry, "staff@demo.example")
+
+    assert draft.context["inquiry"]["excerpt"] == "最初のメッセージ"
+    assert draft.context["inquiry"]["follow_up"] is False and draft.context["latest_message_at"] is None
+    assert draft.headers["Reply-To"].startswith("reply+s")
+    reset_settings()

@@ -62,7 +62,8 @@ def draft_notice(store: Store, inquiry: Inquiry, recipient: str) -> Draft:
     if len(message) > MESSAGE_CHARS:
         message = message[:MESSAGE_CHARS].rstrip() + "…"
     headers, context = staff_email_context(store, inquiry, recipient, clock.now())
-    context["inquiry"]["excerpt"] = message
+    # The notice shows the first message whole, even if a follow-up came before it went.
+    context["inquiry"].update(excerpt=message, follow_up=False)
     context.update(
         whole_message=True,
         latest_message_at=None,
